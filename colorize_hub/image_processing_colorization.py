@@ -1,0 +1,289 @@
+"""Image processor: any image -> normalised L at the render size; predicted ab -> full-size RGB."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps, UnidentifiedImageError
+from transformers.image_processing_backends import TorchvisionBackend
+from transformers.image_processing_base import BatchFeature
+from transformers.image_utils import SizeDict
+from transformers.processing_utils import ImagesKwargs
+
+from . import color
+from .errors import ColorizationError
+
+logger = logging.getLogger(__name__)
+
+ImageLike = Union[str, os.PathLike, Image.Image, np.ndarray, torch.Tensor]
+_CHUNK_PIXELS = 1 << 18  # NaN checks and the Lab -> RGB merge work on ~0.25-megapixel row slices
+_EXIF_ORIENTATION = 0x0112
+
+
+@dataclass
+class LoadedImage:
+    """An input reduced to what colorization needs, at the ORIGINAL full resolution.
+
+    ``lightness`` is float32 (1, H, W) CIE L in [0, 100]; ``alpha`` is uint8 (H, W) or None.
+    """
+
+    lightness: torch.Tensor
+    alpha: np.ndarray | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height), the PIL convention."""
+        return int(self.lightness.shape[-1]), int(self.lightness.shape[-2])
+
+
+class ColorizationImageProcessorKwargs(ImagesKwargs, total=False):
+    """The processor's own settings, on top of the generic image kwargs."""
+
+    render_size: int
+    max_pixels: int
+
+
+def _positive_int(value: Any, name: str, multiple: int = 1) -> int:
+    """Validate a setting; render_size must be a multiple of 32 because the models downsample by 32."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0 or value % multiple:
+        raise ColorizationError(f"{name} must be a positive multiple of {multiple}, got {value!r}; e.g. 256 or 512.")
+    return int(value)
+
+
+def _finite(array: np.ndarray) -> bool:
+    """np.isfinite(array).all() without a full-size boolean copy."""
+    rows = max(1, _CHUNK_PIXELS // max(1, array[0].size))
+    return all(np.isfinite(array[r : r + rows]).all() for r in range(0, array.shape[0], rows))
+
+
+_INT_SCALES = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0, np.dtype(np.bool_): 1.0}
+
+
+def _alpha_to_uint8(alpha: np.ndarray) -> np.ndarray:
+    """Alpha of any accepted dtype -> contiguous uint8 (H, W); floats are clipped to [0, 1]."""
+    if alpha.dtype == np.uint8:
+        return np.ascontiguousarray(alpha)
+    unit = np.clip(alpha.astype(np.float32) / _INT_SCALES.get(alpha.dtype, 1.0), 0.0, 1.0)
+    return (unit * 255.0).round().astype(np.uint8)
+
+
+def _pil_pixels(img: Image.Image, source: str) -> tuple[np.ndarray, float, np.ndarray | None, bool]:
+    """Decode a PIL image into (pixels, scale, alpha, is_lightness) without losing bit depth.
+
+    Rules for wide modes (the data gives no declared range, so the values decide):
+    ``I;16*``: / 65535. ``I`` (32-bit int): 8-bit if max <= 255, else / 65535, clipped.
+    ``F``: as is if max <= 1, elif max <= 255 / 255, else / 65535; then clipped to [0, 1]; NaN/inf refused.
+    Gray modes keep one channel (gray g gives the L of RGB (g, g, g)); "LAB" uses its L directly.
+    """
+    mode = img.mode
+    if mode in ("La", "PA", "RGBa") or (mode == "P" and img.has_transparency_data):
+        img = img.convert("LA" if mode == "La" else "RGBA")
+    elif mode not in ("1", "L", "LA", "RGB", "RGBA", "LAB", "F") and not mode.startswith("I"):
+        img = img.convert("RGB")  # P, RGBX, CMYK, YCbCr, HSV and any other colour mode
+    mode, arr = img.mode, np.asarray(img)  # "1" -> bool, 8-bit -> uint8, I;16* -> (u)int16, I -> int32, F -> float32
+    if mode in ("LA", "RGBA"):
+        return arr[..., :-1], 255.0, arr[..., -1].copy(), False
+    if mode == "LAB":  # only its L matters (stored as 0..255 for 0..100)
+        return arr[..., 0], 255.0, None, True
+    if mode in ("1", "L", "RGB") or mode.startswith("I;16"):
+        return arr, {"1": 1.0, "L": 255.0, "RGB": 255.0}.get(mode, 65535.0), None, False
+    if mode == "F" and not _finite(arr):
+        raise ColorizationError(f"{source} ('F' mode) contains NaN or infinity; fix or re-export it.")
+    top = float(arr.max())
+    if mode == "F" and top <= 1.0:
+        return arr, 1.0, None, False
+    return arr, (255.0 if top <= 255 else 65535.0), None, False
+
+
+class ColorizationImageProcessor(TorchvisionBackend):
+    """Turns images of any size, mode and shape into model inputs, and predictions back into images.
+
+    Aspect ratio: the model always sees a square ``render_size`` x ``render_size`` L image (resized
+    with antialiasing, so the aspect ratio is distorted). The predicted ab is later resized back
+    to the original exact size, which restores the aspect ratio, and joined with the ORIGINAL
+    full-resolution L. Chroma is low-frequency, so the distortion costs little, and it lets images
+    of any shape share one batch. The output's lightness is the input's, pixel for pixel.
+    Settings are saved by ``save_pretrained`` as ``preprocessor_config.json``.
+
+    Args:
+        render_size: side of the square model input; a positive multiple of 32 (U-Net strides).
+        max_pixels: inputs with more pixels are refused before their pixel data is decoded, so a
+            crafted file cannot exhaust memory (a 50-megapixel L image alone is 200 MB in float32).
+    """
+
+    valid_kwargs = ColorizationImageProcessorKwargs
+    model_input_names = ["pixel_values"]
+    render_size: int = 256
+    max_pixels: int = 50_000_000
+
+    def __init__(self, render_size: int = 256, max_pixels: int = 50_000_000, **kwargs: Any) -> None:
+        render_size = _positive_int(render_size, "render_size", 32)
+        super().__init__(render_size=render_size, max_pixels=_positive_int(max_pixels, "max_pixels"), **kwargs)
+
+    def _check_pixels(self, width: int, height: int, source: str) -> None:
+        """Refuse empty images and images over max_pixels, from their size alone (no pixel data needed)."""
+        if width <= 0 or height <= 0:
+            raise ColorizationError(f"{source} is empty ({width}x{height}); pass an image with pixels.")
+        if width * height > self.max_pixels:
+            msg = f"{source} is {width}x{height} = {width * height:,} pixels, more than max_pixels={self.max_pixels:,}"
+            raise ColorizationError(msg + "; downscale it first or raise max_pixels.")
+
+    def load_image(self, image: ImageLike) -> LoadedImage:
+        """Load a path, PIL image, numpy array (H, W[, C]) or tensor ([C,] H, W) as full-size L and alpha.
+
+        Numpy: C in {1: gray, 2: gray+alpha, 3: RGB, 4: RGBA}; dtypes uint8, uint16 (/ 65535), bool,
+        float (expected in [0, 1]; values outside are clipped). Tensors: float in [0, 1], C in 1..4.
+        Files and PIL images get their EXIF orientation applied; files use their first frame.
+        """
+        if isinstance(image, torch.Tensor):
+            return self._from_array(self._tensor_to_array(image), "The tensor")
+        if isinstance(image, np.ndarray):
+            return self._from_array(image, "The numpy array")
+        if not isinstance(image, (str, os.PathLike, Image.Image)):
+            kind = type(image).__name__
+            raise ColorizationError(f"Cannot load an image from {kind}; pass a path, PIL.Image, numpy array or tensor.")
+        source = "The PIL image" if isinstance(image, Image.Image) else f"Image file {image}"
+        if not isinstance(image, Image.Image) and not Path(image).is_file():
+            raise ColorizationError(f"{source} does not exist or is not a file; pass the path of one image file.")
+        try:
+            if isinstance(image, Image.Image):
+                pixels, scale, alpha, is_l = self._decode(image, source)
+            else:
+                with Image.open(image) as img:  # lazy: only the header is read here
+                    img.seek(0)  # first frame of animated GIF / PNG / WebP / TIFF
+                    pixels, scale, alpha, is_l = self._decode(img, source)
+        except ColorizationError:
+            raise
+        except Image.DecompressionBombError as err:
+            raise ColorizationError(f"{source} exceeds Pillow's pixel limit ({err}); downscale it first.") from err
+        except UnidentifiedImageError as err:
+            raise ColorizationError(f"{source} is not an image Pillow can read; convert it to PNG or JPEG.") from err
+        except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError) as err:
+            raise ColorizationError(f"{source} could not be decoded ({err}): it is corrupt or truncated.") from err
+        return LoadedImage(color.array_to_lightness(pixels, scale, is_l), alpha)
+
+    def _decode(self, img: Image.Image, source: str) -> tuple[np.ndarray, float, np.ndarray | None, bool]:
+        """Check the header size BEFORE decoding, apply EXIF orientation, then decode."""
+        self._check_pixels(*img.size, source=source)
+        orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+        if orientation in range(2, 9):  # exif_transpose always copies: skip it when it would be a no-op
+            logger.debug("%s: applying EXIF orientation %s", source, orientation)
+            img = ImageOps.exif_transpose(img)
+        return _pil_pixels(img, source)
+
+    @staticmethod
+    def _tensor_to_array(tensor: torch.Tensor) -> np.ndarray:
+        """Channel-first tensor -> channel-last numpy view (no copy for float32 CPU tensors)."""
+        tensor = tensor.detach().cpu()
+        tensor = tensor.float() if tensor.dtype == torch.bfloat16 else tensor  # numpy has no bfloat16
+        if tensor.ndim == 3 and tensor.shape[0] in (1, 2, 3, 4):
+            tensor = tensor.permute(1, 2, 0)  # (C, H, W) -> (H, W, C)
+        elif tensor.ndim != 2:
+            msg = f"A tensor image must be (C<=4, H, W) or (H, W), got {tuple(tensor.shape)}"
+            raise ColorizationError(msg + "; pass a batch as a list of images.")
+        return tensor.numpy()
+
+    def _from_array(self, arr: np.ndarray, source: str) -> LoadedImage:
+        """Channel-last array -> LoadedImage; the dtype sets the scale (uint8 /255, uint16 /65535, bool, float)."""
+        if arr.ndim == 3 and arr.shape[-1] in (1, 2, 3, 4):
+            gray_or_rgb, alpha = (arr[..., :-1], arr[..., -1]) if arr.shape[-1] in (2, 4) else (arr, None)
+            if gray_or_rgb.shape[-1] == 1:
+                gray_or_rgb = gray_or_rgb[..., 0]
+        elif arr.ndim == 2:
+            gray_or_rgb, alpha = arr, None
+        else:
+            raise ColorizationError(f"{source} has shape {arr.shape}; expected (H, W) or (H, W, C<=4), channels last.")
+        self._check_pixels(arr.shape[1], arr.shape[0], source=source)
+        if arr.dtype.kind == "f":
+            if not _finite(arr):
+                raise ColorizationError(f"{source} contains NaN or infinity; replace them before colorizing.")
+        elif arr.dtype not in _INT_SCALES:
+            raise ColorizationError(f"{source} has dtype {arr.dtype}; use uint8, uint16, bool or float in [0, 1].")
+        scale = _INT_SCALES.get(arr.dtype, 1.0)  # floats are expected in [0, 1]; anything outside is clipped
+        alpha = None if alpha is None else _alpha_to_uint8(alpha)
+        return LoadedImage(color.array_to_lightness(gray_or_rgb, scale), alpha)
+
+    def preprocess(  # type: ignore[override]
+        self, images: ImageLike | list[ImageLike], render_size: int | None = None, return_tensors: str | None = "pt",
+        **kwargs: Any,
+    ) -> BatchFeature:
+        """Load images and return ``pixel_values`` (B, 1, render, render) normalised L.
+
+        Also returns ``original_lightness`` (list of (1, H, W) L tensors) and ``alpha`` (list of
+        uint8 arrays or None), which :meth:`post_process_colorization` needs to rebuild full-size images.
+        """
+        if kwargs:
+            raise ColorizationError(f"Unknown preprocess arguments {sorted(kwargs)}; use render_size, return_tensors.")
+        if return_tensors not in ("pt", "np", None):
+            raise ColorizationError(f"return_tensors must be 'pt' or 'np', got {return_tensors!r}.")
+        size = _positive_int(self.render_size if render_size is None else render_size, "render_size", 32)
+        items = list(images) if isinstance(images, (list, tuple)) else [images]
+        if not items:
+            raise ColorizationError("No images were given; pass an image or a non-empty list of images.")
+        loaded = [self.load_image(item) for item in items]
+        square = SizeDict(height=size, width=size)
+        # (1, H, W) -> (1, size, size) each, antialiased; stacked -> (B, 1, size, size)
+        resized = [self.resize(item.lightness, square, antialias=True) for item in loaded]
+        pixel_values = color.normalize_l(torch.stack(resized)).clamp_(-1.0, 1.0)
+        features = BatchFeature({"pixel_values": pixel_values}, tensor_type=return_tensors)
+        features["original_lightness"] = [item.lightness for item in loaded]
+        features["alpha"] = [item.alpha for item in loaded]
+        return features
+
+    def post_process_colorization(
+        self, predicted_ab: torch.Tensor, original_lightness: list[torch.Tensor] | torch.Tensor,
+        alpha: list[np.ndarray | None] | None = None, saturation: float = 1.0,
+    ) -> list[Image.Image]:
+        """Upsample predicted normalised ab to each original size, join with the original L, return PIL images.
+
+        ab is clamped to [-AB_SCALE, AB_SCALE] after scaling by ``saturation`` (0 gives gray,
+        > 1 more vivid). Output mode is "RGB", or "RGBA" when that item has an alpha channel.
+        Work is done on the CPU in float32, row-chunked, so a 50-megapixel image stays affordable.
+        """
+        if not isinstance(predicted_ab, torch.Tensor) or predicted_ab.ndim != 4 or predicted_ab.shape[1] != 2:
+            shape = tuple(predicted_ab.shape) if isinstance(predicted_ab, torch.Tensor) else type(predicted_ab)
+            raise ColorizationError(f"predicted_ab must be a (B, 2, h, w) tensor, got {shape}.")
+        if isinstance(saturation, bool) or not isinstance(saturation, (int, float)) or not 0 <= saturation < math.inf:
+            raise ColorizationError(f"saturation must be a finite number >= 0, got {saturation!r}.")
+        batch = predicted_ab.shape[0]
+        alpha = [None] * batch if alpha is None else list(alpha)
+        if len(original_lightness) != batch or len(alpha) != batch:
+            counts = f"{batch} predicted_ab items, {len(original_lightness)} original_lightness, {len(alpha)} alpha"
+            raise ColorizationError(f"Got {counts}; pass the lists that preprocess returned for the same batch.")
+        ab_all = predicted_ab.detach().to("cpu", torch.float32)  # (B, 2, h, w), small
+        sat = float(saturation)  # (B, 2, h, w) -> B items of (1, 2, h, w), each merged at its own full size
+        return [self._merge(ab_all[i : i + 1], original_lightness[i], alpha[i], sat) for i in range(batch)]
+
+    @staticmethod
+    def _merge(ab: torch.Tensor, lightness: Any, alpha: np.ndarray | None, saturation: float) -> Image.Image:
+        """Merge one (1, 2, h, w) normalised ab with its full-resolution (1, H, W) L into a PIL image."""
+        lightness = torch.as_tensor(lightness).detach().to("cpu", torch.float32)  # (1, H, W)
+        if lightness.ndim != 3 or lightness.shape[0] != 1:
+            raise ColorizationError(f"original_lightness items must be (1, H, W), got {tuple(lightness.shape)}.")
+        h, w = lightness.shape[-2:]
+        alpha = None if alpha is None else np.asarray(alpha)
+        if alpha is not None and alpha.shape != (h, w):
+            raise ColorizationError(f"alpha has shape {alpha.shape} but the image is {(h, w)}; pass matching items.")
+        ab = F.interpolate(ab, size=(h, w), mode="bilinear", align_corners=False)  # (1, 2, h, w) -> (1, 2, H, W)
+        ab = color.denormalize_ab(ab[0]).mul_(saturation).clamp_(-color.AB_SCALE, color.AB_SCALE)  # (2, H, W) Lab
+        out = np.empty((h, w, 3 if alpha is None else 4), dtype=np.uint8)
+        if alpha is not None:
+            out[..., 3] = _alpha_to_uint8(alpha)
+        rows = max(1, _CHUNK_PIXELS // w)
+        for r in range(0, h, rows):
+            lab = torch.cat([lightness[:, r : r + rows], ab[:, r : r + rows]], dim=0)  # (3, rows, W)
+            rgb = color.lab_to_rgb_keep_lightness(lab[None])[0]  # (3, rows, W) in [0, 1], L kept
+            out[r : r + rows, :, :3] = rgb.mul_(255.0).round_().to(torch.uint8).permute(1, 2, 0).numpy()
+        return Image.fromarray(out)
+
+    def make_model_inputs(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 3, H, W) RGB in [0, 1] -> (pixel_values (B, 1, H, W), labels (B, 2, H, W)) for training."""
+        return color.rgb_to_normalized_lab(rgb)

@@ -1,0 +1,77 @@
+"""Find and load a colorizer by bundled name, local folder or Hub id — once, then from a cache."""
+
+import functools
+import logging
+from pathlib import Path
+
+import torch
+from transformers import AutoConfig, AutoModel, PreTrainedModel
+
+from .errors import ColorizationError
+from .image_processing_colorization import ColorizationImageProcessor
+
+logger = logging.getLogger(__name__)
+
+# checkpoints/ beside the package in a source checkout (what `python app.py` and the tests use)
+BUNDLED_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+
+
+def bundled_checkpoints() -> dict[str, Path]:
+    """Name -> folder of every checkpoint shipped in `checkpoints/` (a folder with config.json)."""
+    if not BUNDLED_CHECKPOINTS.is_dir():
+        return {}
+    return {p.parent.name: p.parent for p in sorted(BUNDLED_CHECKPOINTS.glob("*/config.json"))}
+
+
+def resolve_checkpoint(name_or_path: str | Path) -> str:
+    """A local folder, else a bundled checkpoint name, else (unchanged) a Hub repo id."""
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        return str(path)
+    bundled = bundled_checkpoints()
+    if str(name_or_path) in bundled:
+        return str(bundled[str(name_or_path)])
+    if path.exists() or str(name_or_path).count("/") > 1 or str(name_or_path).startswith((".", "~")):
+        raise ColorizationError(f"{name_or_path!r} is not a checkpoint folder (a folder with config.json).")
+    return str(name_or_path)
+
+
+@functools.lru_cache(maxsize=16)
+def load_colorizer(name_or_path: str) -> tuple[PreTrainedModel, ColorizationImageProcessor]:
+    """Load model (eval mode) and image processor; cached, so repeated calls cost nothing.
+
+    Only safetensors weights are ever loaded: a pickle checkpoint (pytorch_model.bin) is refused.
+    """
+    location = resolve_checkpoint(name_or_path)
+    try:
+        config = AutoConfig.from_pretrained(location)
+        model = AutoModel.from_pretrained(location, config=config, use_safetensors=True)
+    except ValueError as error:
+        raise ColorizationError(f"Cannot load colorizer {name_or_path!r}: {error}") from error
+    except OSError as error:
+        raise ColorizationError(
+            f"Cannot load colorizer {name_or_path!r}: {error}. If it is a Hub id, check the name and that the "
+            f"Hub is reachable; otherwise pass a local checkpoint folder or one of {sorted(bundled_checkpoints())}."
+        ) from error
+    try:
+        processor = ColorizationImageProcessor.from_pretrained(location)
+    except OSError:
+        logger.info("No preprocessor_config.json in %s: using the default image processor", location)
+        processor = ColorizationImageProcessor()
+    return model.eval(), processor
+
+
+def as_colorizer(model: "str | Path | PreTrainedModel") -> tuple[PreTrainedModel, ColorizationImageProcessor]:
+    """Accept a loaded model (default processor) or anything `load_colorizer` takes."""
+    if isinstance(model, PreTrainedModel):
+        return model, ColorizationImageProcessor()
+    if isinstance(model, (str, Path)):
+        return load_colorizer(str(model))
+    raise ColorizationError(f"model must be a checkpoint name, folder, Hub id or loaded model, not {type(model)}")
+
+
+@torch.inference_mode()
+def predict_ab(model: PreTrainedModel, pixel_values: torch.Tensor) -> torch.Tensor:
+    """Run the model on normalised L (B, 1, S, S); returns normalised ab (B, 2, S, S) in float32."""
+    parameter = next(model.parameters())
+    return model(pixel_values.to(parameter.device, parameter.dtype)).predicted_ab.float()

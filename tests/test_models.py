@@ -1,0 +1,106 @@
+"""One parametrised test suite over every registered architecture (tiny configs), as timm does."""
+
+import json
+
+import pytest
+import torch
+from transformers import AutoModel
+
+import colorize_hub
+from conftest import TINY_CONFIGS, build_tiny
+
+
+def test_every_registered_model_has_a_tiny_config():
+    assert set(colorize_hub.MODEL_REGISTRY) == set(TINY_CONFIGS)
+    assert set(colorize_hub.MODEL_REGISTRY) == {
+        "colorizer-baseline", "colorizer-unet24", "colorizer-cunet", "colorizer-gan", "colorizer-fusion",
+    }
+
+
+def test_forward_shapes_and_loss(model_type):
+    model = build_tiny(model_type).eval()
+    pixel_values = torch.rand(2, 1, 40, 36) * 2 - 1  # not a multiple of any stride: the models pad and crop
+    labels = torch.rand(2, 2, 40, 36) - 0.5
+    output = model(pixel_values, labels=labels)
+    assert output.predicted_ab.shape == (2, 2, 40, 36)
+    assert output.predicted_ab.abs().max() <= 1
+    assert output.loss.ndim == 0 and torch.isfinite(output.loss)
+    assert model(pixel_values).loss is None
+    if model_type == "colorizer-unet24":
+        assert output.logits.shape == (2, model.config.num_colors, 40, 36)
+
+
+def test_every_parameter_gets_a_finite_gradient(model_type):
+    model = build_tiny(model_type).train()
+    output = model(torch.rand(2, 1, 32, 32) * 2 - 1, labels=torch.rand(2, 2, 32, 32) - 0.5)
+    output.loss.backward()
+    for name, parameter in model.named_parameters():
+        assert parameter.grad is not None, name
+        assert torch.isfinite(parameter.grad).all(), name
+
+
+def test_save_load_round_trip_gives_identical_outputs(model_type, tmp_path):
+    model = build_tiny(model_type).eval()
+    pixel_values = torch.rand(1, 1, 32, 48) * 2 - 1
+    model.save_pretrained(tmp_path)
+    files = {p.name for p in tmp_path.iterdir()}
+    assert "model.safetensors" in files and not any(f.endswith((".bin", ".pt", ".pth")) for f in files)
+    assert json.loads((tmp_path / "config.json").read_text())["model_type"] == model_type
+    reloaded = AutoModel.from_pretrained(tmp_path).eval()
+    assert type(reloaded) is type(model)
+    with torch.no_grad():
+        # same weights; loaded tensors may sit at other memory alignments, which moves the 9th digit
+        torch.testing.assert_close(model(pixel_values).predicted_ab, reloaded(pixel_values).predicted_ab, rtol=0, atol=1e-6)
+
+
+def test_eval_is_deterministic(model_type):
+    model = build_tiny(model_type).eval()
+    pixel_values = torch.rand(2, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(model(pixel_values).predicted_ab, model(pixel_values).predicted_ab)
+
+
+def test_default_config_builds_and_runs_at_64(model_type):
+    config_class, model_class = colorize_hub.MODEL_REGISTRY[model_type]
+    model = model_class(config_class()).eval()
+    with torch.no_grad():
+        assert model(torch.zeros(1, 1, 64, 64)).predicted_ab.shape == (1, 2, 64, 64)
+    assert sum(p.numel() for p in model.parameters()) * 4 < 50e6  # fits the 50 MB checkpoint budget
+
+
+def test_gan_discriminator_scores_and_round_trips(tmp_path):
+    config = colorize_hub.ColorizerGanConfig(**TINY_CONFIGS["colorizer-gan"])
+    discriminator = colorize_hub.ColorizerGanDiscriminator(config).eval()
+    pixel_values, ab = torch.rand(3, 1, 40, 40) * 2 - 1, torch.rand(3, 2, 40, 40) - 0.5
+    output = discriminator(pixel_values, ab)
+    assert output.logits.shape == (3, 1) and ((output.probabilities > 0) & (output.probabilities < 1)).all()
+    discriminator.save_pretrained(tmp_path)
+    reloaded = colorize_hub.ColorizerGanDiscriminator.from_pretrained(tmp_path).eval()
+    assert torch.equal(reloaded(pixel_values, ab).logits, output.logits)
+
+
+def test_unet24_palette_ships_with_the_checkpoint(tmp_path):
+    palette = [[0.1 * i, -0.05 * i] for i in range(24)]
+    config = colorize_hub.ColorizerUnet24Config(hidden_sizes=[8, 16], palette=palette, class_weights=[2.0] * 24)
+    colorize_hub.ColorizerUnet24ForColorization(config).save_pretrained(tmp_path)
+    reloaded = AutoModel.from_pretrained(tmp_path)
+    assert torch.allclose(reloaded.palette, torch.tensor(palette))
+    assert torch.equal(reloaded.class_weights, torch.full((24,), 2.0))
+
+
+def test_unet24_annealed_mean_decodes_to_palette_colours():
+    model = build_tiny("colorizer-unet24").eval()
+    logits = torch.full((1, 24, 2, 2), -20.0)
+    logits[0, 5] = 20.0  # certain of colour 5 everywhere
+    assert torch.allclose(model.decode(logits), model.palette[5].view(1, 2, 1, 1).expand(1, 2, 2, 2), atol=1e-5)
+    labels = model.palette[[3, 7]].T.reshape(1, 2, 2, 1)  # two pixels exactly on colours 3 and 7
+    assert model.nearest_color(labels).flatten().tolist() == [3, 7]
+
+
+def test_unet24_rebalancing_weights_rare_colours_more():
+    config = colorize_hub.ColorizerUnet24Config(hidden_sizes=[8, 16], class_weights=[1.0] + [10.0] * 23)
+    model = colorize_hub.ColorizerUnet24ForColorization(config)
+    logits = torch.zeros(1, 24, 1, 2)
+    ab = model.palette[[0, 9]].T.reshape(1, 2, 1, 2)
+    weighted = torch.nn.functional.cross_entropy(logits, model.nearest_color(ab), weight=model.class_weights)
+    assert model.class_weights[9] == 10 and torch.isfinite(weighted)
