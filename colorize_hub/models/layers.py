@@ -60,15 +60,27 @@ class DownStage(nn.Sequential):
         super().__init__(*convs)
 
 
-def down_stages(hidden_sizes, num_convs=2) -> nn.ModuleList:
-    """Encoder of an image with one channel: a full-resolution stem, then one stride-2 stage per further size."""
-    in_sizes = [1] + list(hidden_sizes[:-1])
-    strides = [1] + [2] * (len(hidden_sizes) - 1)
-    return nn.ModuleList(DownStage(i, o, s, num_convs) for i, o, s in zip(in_sizes, hidden_sizes, strides))
+class DownPath(nn.ModuleList):
+    """Encoder of a one-channel image: a full-resolution stem, then one stride-2 `DownStage` per further size.
+
+    Returns the output of every stage (the U-Nets' skips; the last one is the bottleneck).
+    """
+
+    def __init__(self, hidden_sizes, num_convs=2):
+        in_sizes = [1] + list(hidden_sizes[:-1])
+        strides = [1] + [2] * (len(hidden_sizes) - 1)
+        super().__init__(DownStage(i, o, s, num_convs) for i, o, s in zip(in_sizes, hidden_sizes, strides))
+
+    def forward(self, hidden: torch.Tensor) -> list[torch.Tensor]:
+        features = []
+        for stage in self:
+            hidden = stage(hidden)
+            features.append(hidden)
+        return features
 
 
 def upsample_stages(hidden_sizes) -> nn.Sequential:
-    """Decoder mirroring `down_stages` without skips: from hidden_sizes[-1] back to hidden_sizes[0] channels."""
+    """Decoder mirroring `DownPath` without skips: from hidden_sizes[-1] back to hidden_sizes[0] channels."""
     sizes = list(hidden_sizes)[::-1]
     return nn.Sequential(*[UpsampleConvNormAct(a, b) for a, b in zip(sizes[:-1], sizes[1:])])
 
@@ -84,6 +96,20 @@ class UpStage(nn.Module):
     def forward(self, hidden: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
         # (B, C_in, h, w) -> (B, C_out, 2h, 2w) ++ skip (B, C_skip, 2h, 2w) -> (B, C_out, 2h, 2w)
         return self.conv(torch.cat([self.up(hidden), skip], dim=1))
+
+
+class UpPath(nn.ModuleList):
+    """U-Net decoder mirroring `DownPath(hidden_sizes)`: one `UpStage` per level, deepest first."""
+
+    def __init__(self, hidden_sizes):
+        sizes = list(hidden_sizes)[::-1]
+        super().__init__(UpStage(a, b, b) for a, b in zip(sizes[:-1], sizes[1:]))
+
+    def forward(self, hidden: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
+        """`skips`: the encoder features above the bottleneck, full resolution first."""
+        for stage, skip in zip(self, reversed(skips)):
+            hidden = stage(hidden, skip)
+        return hidden
 
 
 class AbHead(nn.Conv2d):

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from transformers import PreTrainedModel
 
 from .configuration_baseline import ColorizerBaselineConfig
-from .layers import AbHead, down_stages, init_conv_weights, pad_to_multiple, upsample_stages
+from .layers import AbHead, DownPath, init_conv_weights, pad_to_multiple, upsample_stages
 from .modeling_outputs import ColorizationOutput
 
 
@@ -29,7 +29,7 @@ class ColorizerBaselineForColorization(ColorizerBaselinePreTrainedModel):
 
     def __init__(self, config: ColorizerBaselineConfig):
         super().__init__(config)
-        self.encoder = down_stages(config.hidden_sizes, config.convs_per_stage)
+        self.encoder = DownPath(config.hidden_sizes, config.convs_per_stage)
         self.decoder = upsample_stages(config.hidden_sizes)
         self.head = AbHead(config.hidden_sizes[0])
         self.stride = 2 ** (len(config.hidden_sizes) - 1)
@@ -37,9 +37,7 @@ class ColorizerBaselineForColorization(ColorizerBaselinePreTrainedModel):
 
     def forward(self, pixel_values: torch.Tensor, labels: torch.Tensor | None = None) -> ColorizationOutput:
         height, width = pixel_values.shape[-2:]
-        hidden = pad_to_multiple(pixel_values, self.stride)
-        for stage in self.encoder:
-            hidden = stage(hidden)
+        hidden = self.encoder(pad_to_multiple(pixel_values, self.stride))[-1]
         # (B, C, H', W') -> crop the padding -> (B, 2, H, W)
         predicted_ab = self.head(self.decoder(hidden))[..., :height, :width]
         loss = F.l1_loss(predicted_ab, labels) if labels is not None else None

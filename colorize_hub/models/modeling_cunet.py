@@ -6,7 +6,7 @@ from torch import nn
 from transformers import PreTrainedModel
 
 from .configuration_cunet import ColorizerCunetConfig
-from .layers import AbHead, ConvNormAct, UpStage, down_stages, init_conv_weights, pad_to_multiple
+from .layers import AbHead, ConvNormAct, DownPath, UpPath, init_conv_weights, pad_to_multiple
 from .modeling_outputs import ColorizationOutput
 
 
@@ -34,24 +34,21 @@ class ColorizerCunetForColorization(ColorizerCunetPreTrainedModel):
     def __init__(self, config: ColorizerCunetConfig):
         super().__init__(config)
         sizes, core = config.hidden_sizes, config.hidden_sizes[-1]
-        self.encoder = down_stages(sizes)
+        self.encoder = DownPath(sizes)
         self.core_down = nn.ModuleList(ConvNormAct(core, core, dilation=d) for d in config.dilations)
         self.core_up = nn.ModuleList(
             ConvNormAct(core if index == 0 else 2 * core, core, dilation=d)
             for index, d in enumerate(reversed(config.dilations))
         )
         self.core_merge = ConvNormAct(2 * core, core)
-        self.decoder = nn.ModuleList(UpStage(a, b, b) for a, b in zip(sizes[:0:-1], sizes[-2::-1]))
+        self.decoder = UpPath(sizes)
         self.head = AbHead(sizes[0])
         self.stride = 2 ** (len(sizes) - 1)
         self.post_init()
 
     def forward(self, pixel_values: torch.Tensor, labels: torch.Tensor | None = None) -> ColorizationOutput:
         height, width = pixel_values.shape[-2:]
-        hidden, skips = pad_to_multiple(pixel_values, self.stride), []
-        for stage in self.encoder:
-            hidden = stage(hidden)
-            skips.append(hidden)
+        *skips, hidden = self.encoder(pad_to_multiple(pixel_values, self.stride))
         core_skips = [hidden]
         for layer in self.core_down:
             hidden = layer(hidden)
@@ -61,8 +58,7 @@ class ColorizerCunetForColorization(ColorizerCunetPreTrainedModel):
             # (B, C, h, w) ++ (B, C, h, w) -> (B, 2C, h, w): a skip at constant resolution
             hidden = layer(hidden if index == 0 else torch.cat([hidden, core_skips.pop()], dim=1))
         hidden = self.core_merge(torch.cat([hidden, core_skips.pop()], dim=1))
-        for stage, skip in zip(self.decoder, reversed(skips[:-1])):
-            hidden = stage(hidden, skip)
+        hidden = self.decoder(hidden, skips)
         # (B, 2, H', W') -> crop the padding -> (B, 2, H, W)
         predicted_ab = self.head(hidden)[..., :height, :width]
         loss = F.l1_loss(predicted_ab, labels) if labels is not None else None

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from transformers import PreTrainedModel
 
 from .configuration_fusion import ColorizerFusionConfig
-from .layers import AbHead, ConvNormAct, down_stages, init_conv_weights, pad_to_multiple, upsample_stages
+from .layers import AbHead, ConvNormAct, DownPath, init_conv_weights, pad_to_multiple, upsample_stages
 from .modeling_outputs import ColorizationOutput
 
 
@@ -42,7 +42,7 @@ class ColorizerFusionForColorization(ColorizerFusionPreTrainedModel):
         for module in self.backbone.modules():
             module._is_hf_initialized = True
         sizes = config.encoder_hidden_sizes
-        self.encoder = down_stages(sizes)
+        self.encoder = DownPath(sizes)
         self.fusion = ConvNormAct(sizes[-1] + self.backbone.num_features, config.fusion_size, kernel_size=1)
         self.decoder = upsample_stages([*sizes[:-1], config.fusion_size])
         self.head = AbHead(sizes[0])
@@ -67,9 +67,7 @@ class ColorizerFusionForColorization(ColorizerFusionPreTrainedModel):
 
     def forward(self, pixel_values: torch.Tensor, labels: torch.Tensor | None = None) -> ColorizationOutput:
         height, width = pixel_values.shape[-2:]
-        hidden = pad_to_multiple(pixel_values, self.stride)
-        for stage in self.encoder:
-            hidden = stage(hidden)
+        hidden = self.encoder(pad_to_multiple(pixel_values, self.stride))[-1]
         embedding = self.embed(pixel_values)
         # (B, D) -> (B, D, h, w): the same global vector at every bottleneck position
         tiled = embedding[:, :, None, None].expand(-1, -1, *hidden.shape[-2:])

@@ -22,6 +22,14 @@ class ColorizerGanDiscriminatorOutput(ModelOutput):
     probabilities: torch.FloatTensor | None = None
 
 
+def strided_blocks(in_channels: int, sizes: list[int]) -> nn.ModuleList:
+    """pix2pix down blocks: 4x4 conv stride 2, BatchNorm (not on the first), LeakyReLU 0.2."""
+    return nn.ModuleList(
+        ConvNormAct(i, o, kernel_size=4, stride=2, activation="leaky_relu", norm=index > 0)
+        for index, (i, o) in enumerate(zip([in_channels] + sizes[:-1], sizes))
+    )
+
+
 class ColorizerGanPreTrainedModel(PreTrainedModel):
     config: ColorizerGanConfig
     config_class = ColorizerGanConfig
@@ -51,10 +59,7 @@ class ColorizerGanForColorization(ColorizerGanPreTrainedModel):
     def __init__(self, config: ColorizerGanConfig):
         super().__init__(config)
         sizes = config.generator_hidden_sizes
-        self.down = nn.ModuleList(
-            ConvNormAct(i, o, kernel_size=4, stride=2, activation="leaky_relu", norm=index > 0)
-            for index, (i, o) in enumerate(zip([1] + sizes[:-1], sizes))
-        )
+        self.down = strided_blocks(1, sizes)
         # up blocks from the innermost: input = previous up output ++ the skip at that resolution
         up_in = [sizes[-1]] + [2 * s for s in sizes[-2::-1]]
         up_out = sizes[-2::-1]
@@ -88,12 +93,7 @@ class ColorizerGanDiscriminator(ColorizerGanPreTrainedModel):
     def __init__(self, config: ColorizerGanConfig):
         super().__init__(config)
         sizes = config.discriminator_hidden_sizes
-        self.blocks = nn.Sequential(
-            *[
-                ConvNormAct(i, o, kernel_size=4, stride=2, activation="leaky_relu", norm=index > 0)
-                for index, (i, o) in enumerate(zip([3] + sizes[:-1], sizes))
-            ]
-        )
+        self.blocks = nn.Sequential(*strided_blocks(3, sizes))
         self.classifier = nn.Linear(sizes[-1], 1)
         self.stride = 2 ** len(sizes)
         self.post_init()

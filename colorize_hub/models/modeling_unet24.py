@@ -6,7 +6,7 @@ from torch import nn
 from transformers import PreTrainedModel
 
 from .configuration_unet24 import ColorizerUnet24Config
-from .layers import UpStage, down_stages, init_conv_weights, pad_to_multiple
+from .layers import DownPath, UpPath, init_conv_weights, pad_to_multiple
 from .modeling_outputs import ColorizationOutput
 
 
@@ -39,8 +39,8 @@ class ColorizerUnet24ForColorization(ColorizerUnet24PreTrainedModel):
     def __init__(self, config: ColorizerUnet24Config):
         super().__init__(config)
         sizes = config.hidden_sizes
-        self.encoder = down_stages(sizes)
-        self.decoder = nn.ModuleList(UpStage(a, b, b) for a, b in zip(sizes[:0:-1], sizes[-2::-1]))
+        self.encoder = DownPath(sizes)
+        self.decoder = UpPath(sizes)
         self.classifier = nn.Conv2d(sizes[0], config.num_colors, kernel_size=1)
         self.register_buffer("palette", torch.tensor(config.palette))  # (Q, 2) normalised ab
         self.register_buffer("class_weights", torch.tensor(config.class_weights))  # (Q,)
@@ -49,12 +49,8 @@ class ColorizerUnet24ForColorization(ColorizerUnet24PreTrainedModel):
 
     def forward(self, pixel_values: torch.Tensor, labels: torch.Tensor | None = None) -> ColorizationOutput:
         height, width = pixel_values.shape[-2:]
-        hidden, skips = pad_to_multiple(pixel_values, self.stride), []
-        for stage in self.encoder:
-            hidden = stage(hidden)
-            skips.append(hidden)
-        for stage, skip in zip(self.decoder, reversed(skips[:-1])):
-            hidden = stage(hidden, skip)
+        *skips, hidden = self.encoder(pad_to_multiple(pixel_values, self.stride))
+        hidden = self.decoder(hidden, skips)
         # (B, Q, H', W') -> crop the padding -> (B, Q, H, W)
         logits = self.classifier(hidden)[..., :height, :width]
         loss = None
