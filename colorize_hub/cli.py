@@ -34,6 +34,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="colorize-hub", description="Colorize black-and-white photos.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    commands.add_parser(
+        "train",
+        help="train an architecture with transformers.Trainer (all TrainingArguments; see train --help)",
+        add_help=False,
+    )
+
+    commands.add_parser(
+        "evaluate", help="PSNR, SSIM, ΔE2000 and colourfulness of models against colour photos", add_help=False
+    )
+
     listing = commands.add_parser("list", help="list the architectures and the bundled checkpoints")
     listing.set_defaults(run=_list)
 
@@ -53,6 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["train"]:  # every TrainingArguments flag: HfArgumentParser parses the rest
+        from .train import main as train_main
+
+        train_main(argv[1:])
+        return 0
+    if argv[:1] == ["evaluate"]:
+        from .evaluate import main as evaluate_main
+
+        return evaluate_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

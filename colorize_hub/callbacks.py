@@ -1,0 +1,80 @@
+"""Trainer callbacks: an exponential moving average of the weights, and a loss-curve picture."""
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import TrainerCallback
+
+logger = logging.getLogger(__name__)
+
+EMA_FILE = "ema.safetensors"
+
+
+class EmaCallback(TrainerCallback):
+    """Keeps `shadow = decay * shadow + (1 - decay) * weights` after every optimizer step and puts the
+    average into the model when training ends (checkpoints carry it, so a resumed run continues it).
+
+    Averaging smooths the step-to-step jumps of a small-batch run; the saved model is the average.
+    """
+
+    def __init__(self, decay: float = 0.999):
+        self.decay = decay
+        self.shadow: dict[str, torch.Tensor] | None = None
+
+    def _start(self, model, args):
+        self.shadow = {k: v.detach().clone().float() for k, v in model.state_dict().items()}
+        checkpoint = args.resume_from_checkpoint
+        if isinstance(checkpoint, str) and os.path.isfile(os.path.join(checkpoint, EMA_FILE)):
+            self.shadow = load_file(os.path.join(checkpoint, EMA_FILE))
+            logger.info("Resumed the weight average from %s", checkpoint)
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
+        self._start(model, args)
+
+    @torch.no_grad()
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        decay = min(self.decay, (1 + state.global_step) / (10 + state.global_step))  # short warm-up
+        for key, value in model.state_dict().items():
+            if value.is_floating_point():
+                self.shadow[key].lerp_(value.float(), 1 - decay)
+            else:
+                self.shadow[key].copy_(value)
+
+    def on_save(self, args, state, control, **kwargs):
+        folder = os.path.join(args.output_dir, f"checkpoint-{state.global_step}")
+        if self.shadow is not None and os.path.isdir(folder) and args.should_save:
+            save_file({k: v.contiguous() for k, v in self.shadow.items()}, os.path.join(folder, EMA_FILE))
+
+    @torch.no_grad()
+    def on_train_end(self, args, state, control, model=None, **kwargs):
+        if self.shadow is not None:
+            current = model.state_dict()
+            model.load_state_dict({k: v.to(current[k].dtype) for k, v in self.shadow.items()})
+
+
+def plot_loss_curve(log_history: list[dict], path: str | Path) -> Path:
+    """Training loss (and evaluation loss, when logged) against the step, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 4), dpi=100)
+    for key, label in (("loss", "train loss"), ("eval_loss", "eval loss")):
+        points = [(entry["step"], entry[key]) for entry in log_history if key in entry]
+        if points:
+            axis.plot(*zip(*points), label=label, marker="." if len(points) < 50 else None)
+    axis.set_xlabel("step")
+    axis.set_ylabel("loss")
+    axis.grid(alpha=0.3)
+    if axis.get_legend_handles_labels()[0]:
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    Path(path).with_suffix(".json").write_text(json.dumps(log_history, indent=1))
+    return Path(path)

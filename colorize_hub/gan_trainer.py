@@ -1,0 +1,92 @@
+"""`Trainer` for the GAN: a discriminator step, then a generator step (adversarial + λ·L1), per batch.
+
+The generator is the Trainer's model (its optimizer, scheduler, checkpoints and `save_model` are the
+Trainer's own); the discriminator and its optimizer live here and are saved into, and restored from, every
+checkpoint, so `resume_from_checkpoint` resumes both networks.
+"""
+
+import os
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file
+from transformers import Trainer
+
+from .models import ColorizerGanDiscriminator
+
+DISCRIMINATOR_DIR = "discriminator"
+DISCRIMINATOR_OPTIMIZER = "discriminator_optimizer.pt"
+
+
+class GanTrainer(Trainer):
+    def __init__(self, *args, discriminator: ColorizerGanDiscriminator, lambda_l1: float = 100.0,
+                 discriminator_learning_rate: float | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.discriminator = discriminator.to(self.args.device)
+        self.lambda_l1 = lambda_l1
+        self.discriminator_optimizer = torch.optim.Adam(
+            self.discriminator.parameters(),
+            lr=discriminator_learning_rate or self.args.learning_rate,
+            betas=(self.args.adam_beta1, self.args.adam_beta2),
+        )
+
+    def training_step(self, model, inputs, num_items_in_batch=None):
+        model.train()
+        self.discriminator.train()
+        inputs = self._prepare_inputs(inputs)
+        lightness, real_ab = inputs["pixel_values"], inputs["labels"]
+        with self.compute_loss_context_manager():
+            outputs = model(pixel_values=lightness, labels=real_ab)
+        fake_ab = outputs.predicted_ab
+        reconstruction = (
+            self.compute_loss_func(outputs, real_ab) if self.compute_loss_func is not None else outputs.loss
+        ).float()
+
+        # 1. discriminator: real pairs -> 1, generated pairs -> 0 (generator detached)
+        self.discriminator.requires_grad_(True)
+        with self.compute_loss_context_manager():
+            real = self.discriminator(lightness, real_ab).logits.float()
+            fake = self.discriminator(lightness, fake_ab.detach()).logits.float()
+            discriminator_loss = 0.5 * (
+                F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
+                + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+            )
+        self.discriminator_optimizer.zero_grad(set_to_none=True)
+        discriminator_loss.backward()
+        self.discriminator_optimizer.step()
+
+        # 2. generator: fool the (now frozen) discriminator and stay close to the truth
+        self.discriminator.requires_grad_(False)
+        with self.compute_loss_context_manager():
+            judged = self.discriminator(lightness, fake_ab).logits.float()
+            adversarial = F.binary_cross_entropy_with_logits(judged, torch.ones_like(judged))
+            loss = adversarial + self.lambda_l1 * reconstruction
+        if self.args.gradient_accumulation_steps > 1:
+            loss = loss / self.args.gradient_accumulation_steps
+        self.accelerator.backward(loss)
+        self._last_gan_losses = {
+            "discriminator_loss": discriminator_loss.item(), "adversarial_loss": adversarial.item(),
+            "reconstruction_loss": reconstruction.item(),
+        }
+        return loss.detach()
+
+    def log(self, logs, *args, **kwargs):
+        if "loss" in logs and getattr(self, "_last_gan_losses", None):
+            logs = {**logs, **{k: round(v, 5) for k, v in self._last_gan_losses.items()}}
+        super().log(logs, *args, **kwargs)
+
+    def _save_optimizer_and_scheduler(self, output_dir):
+        super()._save_optimizer_and_scheduler(output_dir)
+        if self.args.should_save:
+            self.discriminator.save_pretrained(os.path.join(output_dir, DISCRIMINATOR_DIR))
+            torch.save(self.discriminator_optimizer.state_dict(), os.path.join(output_dir, DISCRIMINATOR_OPTIMIZER))
+
+    def _load_optimizer_and_scheduler(self, checkpoint):
+        super()._load_optimizer_and_scheduler(checkpoint)
+        if checkpoint is None:
+            return
+        weights = os.path.join(checkpoint, DISCRIMINATOR_DIR, "model.safetensors")
+        self.discriminator.load_state_dict(load_file(weights, device=str(self.args.device)))
+        state = torch.load(os.path.join(checkpoint, DISCRIMINATOR_OPTIMIZER), map_location=self.args.device,
+                           weights_only=True)
+        self.discriminator_optimizer.load_state_dict(state)

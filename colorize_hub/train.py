@@ -1,0 +1,168 @@
+"""`colorize-hub train` / `python -m colorize_hub.train`: train any architecture with `transformers.Trainer`.
+
+Every model computes its own loss in `forward`, so plain `Trainer` trains all of them; the GAN uses
+`GanTrainer`, which adds the discriminator step. Multi-GPU and multi-node need no code change:
+`accelerate launch -m colorize_hub.train ...` or `torchrun --nproc-per-node 8 -m colorize_hub.train ...`.
+"""
+
+import json
+import logging
+import platform
+import shlex
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from transformers import HfArgumentParser, Trainer, TrainingArguments
+
+from .backbones import load_backbone_imagenet_weights
+from .callbacks import EmaCallback, plot_loss_curve
+from .data import load_training_data
+from .gan_trainer import GanTrainer
+from .losses import RegressionLoss
+from .image_processing_colorization import ColorizationImageProcessor
+from .metrics import colorization_metrics
+from .models import MODEL_REGISTRY, ColorizerGanDiscriminator
+from .palette import compute_palette
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ModelArguments:
+    model: str = field(metadata={"help": f"architecture: {', '.join(MODEL_REGISTRY)}"})
+    config_overrides: str | None = field(default=None, metadata={"help": 'JSON of config fields, e.g. \'{"hidden_sizes": [16, 32]}\''})
+    init_from: str | None = field(default=None, metadata={"help": "checkpoint folder to fine-tune instead of a fresh model"})
+    backbone_weights: str = field(default="auto", metadata={"help": "fusion backbone ImageNet weights: auto, hub, package or none"})
+    freeze_backbone: bool = field(default=True, metadata={"help": "keep the fusion backbone fixed (and in eval mode)"})
+    palette_from_data: bool = field(default=True, metadata={"help": "unet24: k-means palette and class weights from the training folder"})
+    lambda_l1: float = field(default=100.0, metadata={"help": "GAN: weight of the L1 term against the adversarial term"})
+    discriminator_learning_rate: float | None = field(default=None, metadata={"help": "GAN: defaults to learning_rate"})
+    undersaturation_weight: float = field(default=0.0, metadata={"help": "regression models: weight of the under-saturation term (colour over gray); 0 = plain L1"})
+    ema_decay: float = field(default=0.0, metadata={"help": "average the weights with this decay (e.g. 0.999); 0 = off"})
+    channels_last: bool = field(default=False, metadata={"help": "channels_last memory format (faster with bf16 on CPUs with AMX)"})
+    render_size: int = field(default=256, metadata={"help": "render size saved in the checkpoint's image processor"})
+
+
+@dataclass
+class DataArguments:
+    train_data: str = field(metadata={"help": "folder of images, a datasets id, or imagefolder:DIR"})
+    eval_data: str | None = field(default=None, metadata={"help": "same forms as train_data"})
+    image_size: int = field(default=128, metadata={"help": "side of the random training crops"})
+    eval_image_size: int = field(default=256, metadata={"help": "side of the centre crops used for evaluation"})
+    max_eval_images: int | None = field(default=None, metadata={"help": "evaluate on at most this many images"})
+    train_split: str = field(default="train", metadata={"help": "split name for datasets ids"})
+    eval_split: str = field(default="validation", metadata={"help": "split name for datasets ids"})
+    streaming: bool = field(default=False, metadata={"help": "stream a datasets id (needs --max_steps)"})
+
+
+def build_model(model_args: ModelArguments, data_args: DataArguments):
+    if model_args.model not in MODEL_REGISTRY:
+        raise SystemExit(f"--model must be one of {', '.join(MODEL_REGISTRY)}, not {model_args.model!r}")
+    config_class, model_class = MODEL_REGISTRY[model_args.model]
+    if model_args.init_from:
+        model = model_class.from_pretrained(model_args.init_from)
+    else:
+        overrides = json.loads(model_args.config_overrides or "{}")
+        if model_args.model == "colorizer-unet24" and model_args.palette_from_data and Path(data_args.train_data).is_dir():
+            overrides = {**compute_palette(data_args.train_data).config_kwargs(), **overrides}
+        model = model_class(config_class(**overrides))
+        if model_args.model == "colorizer-fusion" and model_args.backbone_weights != "none":
+            source = load_backbone_imagenet_weights(model.backbone, model.config.backbone, model_args.backbone_weights)
+            logger.info("Backbone %s: ImageNet weights from the %s", model.config.backbone, source)
+    if model_args.model == "colorizer-fusion" and model_args.freeze_backbone:
+        model.backbone.requires_grad_(False)
+    if model_args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    return model
+
+
+def compute_metrics(evaluation) -> dict[str, float]:
+    return colorization_metrics(evaluation.inputs, evaluation.predictions, evaluation.label_ids)
+
+
+def keep_predicted_ab(outputs, labels):
+    """Only predicted_ab is needed for the metrics: drop the class logits instead of gathering them."""
+    return outputs[0] if isinstance(outputs, tuple) else outputs
+
+
+def make_trainer(model, model_args, training_args, train_dataset, eval_dataset) -> Trainer:
+    callbacks = [EmaCallback(model_args.ema_decay)] if model_args.ema_decay > 0 else []
+    loss = None
+    if model_args.undersaturation_weight > 0:
+        if model.config.model_type == "colorizer-unet24":
+            raise SystemExit("--undersaturation_weight is for the regression models; unet24 classifies colours")
+        loss = RegressionLoss(model_args.undersaturation_weight)
+    kwargs = dict(compute_loss_func=loss,
+        model=model, args=training_args, train_dataset=train_dataset, eval_dataset=eval_dataset,
+        compute_metrics=compute_metrics, preprocess_logits_for_metrics=keep_predicted_ab, callbacks=callbacks,
+    )
+    if model_args.model != "colorizer-gan":
+        return Trainer(**kwargs)
+    discriminator_dir = Path(model_args.init_from or "", "discriminator")
+    discriminator = (
+        ColorizerGanDiscriminator.from_pretrained(discriminator_dir)
+        if model_args.init_from and discriminator_dir.is_dir() else ColorizerGanDiscriminator(model.config)
+    )
+    return GanTrainer(
+        **kwargs, discriminator=discriminator, lambda_l1=model_args.lambda_l1,
+        discriminator_learning_rate=model_args.discriminator_learning_rate,
+    )
+
+
+def parse_arguments(argv: list[str] | None = None):
+    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
+    model_args, data_args, training_args = parser.parse_args_into_dataclasses(args=argv)
+    training_args.remove_unused_columns = False  # datasets transforms need the image column
+    training_args.include_for_metrics = sorted({*training_args.include_for_metrics, "inputs"})
+    training_args.label_names = ["labels"]
+    return model_args, data_args, training_args
+
+
+def main(argv: list[str] | None = None) -> dict:
+    argv = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    model_args, data_args, training_args = parse_arguments(argv)
+    train_dataset = load_training_data(data_args.train_data, data_args.image_size, True, data_args.train_split,
+                                       data_args.streaming)
+    eval_dataset = None
+    if data_args.eval_data:
+        eval_dataset = load_training_data(data_args.eval_data, data_args.eval_image_size, False,
+                                          data_args.eval_split, max_images=data_args.max_eval_images)
+    model = build_model(model_args, data_args)
+    trainer = make_trainer(model, model_args, training_args, train_dataset, eval_dataset)
+
+    started = time.time()
+    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    wall_seconds = time.time() - started
+    metrics = trainer.evaluate() if eval_dataset is not None else {}
+
+    output_dir = Path(training_args.output_dir)
+    trainer.save_model(output_dir)
+    (output_dir / "training_args.bin").unlink(missing_ok=True)  # a pickle; the arguments are in the summary
+    ColorizationImageProcessor(render_size=model_args.render_size).save_pretrained(output_dir)
+    if isinstance(trainer, GanTrainer):
+        trainer.discriminator.save_pretrained(output_dir / "discriminator")
+    plot_loss_curve(trainer.state.log_history, output_dir / "loss_curve.png")
+    summary = {
+        "command": "colorize-hub train " + shlex.join(argv),
+        "model_type": model_args.model,
+        "train_data": data_args.train_data,
+        "train_images": len(train_dataset) if hasattr(train_dataset, "__len__") else None,
+        "steps": trainer.state.global_step,
+        "wall_seconds": round(wall_seconds, 1),
+        "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
+                    f"{'cuda ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'}",
+        "eval_data": data_args.eval_data,
+        "eval_metrics": {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)},
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+    if trainer.is_world_process_zero():
+        (output_dir / "training_summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+if __name__ == "__main__":
+    main()

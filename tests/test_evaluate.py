@@ -1,0 +1,50 @@
+import json
+
+import pytest
+import torch
+from PIL import Image
+from skimage import data
+
+from colorize_hub import ColorizationImageProcessor, cli
+from colorize_hub.evaluate import GRAY, evaluate, load_protocol_image
+from conftest import build_tiny
+
+
+@pytest.fixture(scope="module")
+def eval_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("eval")
+    for name in ("astronaut", "coffee", "chelsea"):
+        Image.fromarray(getattr(data, name)()).save(folder / f"{name}.png")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("colorizer-unet24-tiny")
+    build_tiny("colorizer-unet24").save_pretrained(folder)
+    ColorizationImageProcessor(render_size=64).save_pretrained(folder)
+    return folder
+
+
+def test_protocols_give_the_documented_sizes(eval_folder):
+    path = eval_folder / "coffee.png"  # 600 x 400
+    assert load_protocol_image(path, "short-side-256").size == (384, 256)
+    assert load_protocol_image(path, "ct2-256").size == (256, 256)
+    assert load_protocol_image(path, "native").size == (600, 400)
+
+
+def test_gray_row_matches_the_known_baseline_and_models_are_rows(eval_folder, tiny_checkpoint):
+    results = evaluate([str(tiny_checkpoint)], eval_folder, render_size=64)
+    assert list(results) == [GRAY, str(tiny_checkpoint)]
+    gray = results[GRAY]
+    assert gray["images"] == 3 and gray["colourfulness"] < 1.0 and gray["colourfulness_truth"] > 20
+    assert 15 < gray["psnr"] < 40 and 0 < gray["ssim"] <= 1 and gray["delta_e"] > 1
+    assert gray["delta_colourfulness"] == pytest.approx(gray["colourfulness_truth"] - gray["colourfulness"])
+
+
+def test_cli_writes_json_and_markdown(eval_folder, tiny_checkpoint, tmp_path):
+    assert cli.main(["evaluate", "--models", str(tiny_checkpoint), "--data", str(eval_folder),
+                     "--render-size", "64", "--max-images", "2", "--out", str(tmp_path)]) == 0
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["results"][GRAY]["images"] == 2
+    assert "PSNR − gray" in (tmp_path / "metrics.md").read_text()

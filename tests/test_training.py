@@ -1,0 +1,92 @@
+"""Training on Trainer: every architecture trains from the command line; GAN and U-Net runs resume exactly."""
+
+import json
+import shutil
+
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+from skimage import data
+
+from colorize_hub import train
+from conftest import TINY_CONFIGS
+
+PHOTOS = ["astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "retina"]
+
+
+@pytest.fixture(scope="module")
+def photo_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos")
+    for name in PHOTOS:
+        Image.fromarray(getattr(data, name)()).resize((96, 80)).save(folder / f"{name}.png")
+    return folder
+
+
+def run(model_type, folder, output_dir, *extra):
+    argv = [
+        "--model", model_type, "--config_overrides", json.dumps(TINY_CONFIGS[model_type]),
+        "--train_data", str(folder), "--image_size", "64", "--eval_image_size", "64",
+        "--output_dir", str(output_dir), "--per_device_train_batch_size", "2", "--use_cpu",
+        "--report_to", "none", "--seed", "7", "--disable_tqdm", "true", *extra,
+    ]
+    return train.main(argv)
+
+
+def test_every_architecture_trains_evaluates_and_saves(model_type, photo_folder, tmp_path):
+    summary = run(model_type, photo_folder, tmp_path, "--max_steps", "2", "--eval_data", str(photo_folder),
+                  "--backbone_weights", "none", "--logging_steps", "1")
+    assert summary["steps"] == 2
+    metrics = summary["eval_metrics"]
+    assert {"eval_psnr", "eval_psnr_gray", "eval_colourfulness", "eval_colourfulness_truth"} <= set(metrics)
+    assert metrics["eval_psnr_gray"] > 10 and metrics["eval_colourfulness_truth"] > 20
+    saved = {p.name for p in tmp_path.iterdir()}
+    assert {"config.json", "model.safetensors", "preprocessor_config.json", "loss_curve.png",
+            "training_summary.json"} <= saved
+    assert not any(name.endswith((".bin", ".pt", ".pth")) for name in saved), saved
+
+
+def _final_weights(folder):
+    weights = load_file(folder / "model.safetensors")
+    if (folder / "discriminator").is_dir():
+        weights.update({f"D.{k}": v for k, v in load_file(folder / "discriminator" / "model.safetensors").items()})
+    return weights
+
+
+@pytest.mark.parametrize("model_type", ["colorizer-gan", "colorizer-unet24"])
+def test_resume_from_checkpoint_matches_an_uninterrupted_run(model_type, photo_folder, tmp_path):
+    common = ["--max_steps", "6", "--save_steps", "3", "--ema_decay", "0.9"]
+    run(model_type, photo_folder, tmp_path / "straight", *common)
+    interrupted = tmp_path / "resumed"
+    interrupted.mkdir()
+    shutil.copytree(tmp_path / "straight" / "checkpoint-3", interrupted / "checkpoint-3")
+    summary = run(model_type, photo_folder, interrupted, *common,
+                  "--resume_from_checkpoint", str(interrupted / "checkpoint-3"))
+    assert summary["steps"] == 6
+    expected, resumed = _final_weights(tmp_path / "straight"), _final_weights(interrupted)
+    assert expected.keys() == resumed.keys()
+    if model_type == "colorizer-gan":
+        assert any(key.startswith("D.") for key in expected)
+    for key in expected:
+        torch.testing.assert_close(resumed[key], expected[key], rtol=1e-4, atol=1e-5, msg=key)
+
+
+def test_undersaturation_term_charges_gray_not_vivid_predictions():
+    from colorize_hub.losses import RegressionLoss, undersaturation
+
+    truth = torch.zeros(1, 2, 4, 4)
+    truth[:, 0] = 0.5
+    assert undersaturation(torch.zeros_like(truth), truth) == pytest.approx(0.5, abs=1e-3)
+    assert undersaturation(truth * 2, truth) == 0
+    plain, colourful = RegressionLoss(0.0), RegressionLoss(1.0)
+    outputs = {"predicted_ab": torch.zeros_like(truth, requires_grad=True)}
+    assert colourful(outputs, truth) > plain(outputs, truth)
+    colourful(outputs, truth).backward()
+    assert torch.isfinite(outputs["predicted_ab"].grad).all()
+
+
+def test_gan_trains_with_the_undersaturation_term(photo_folder, tmp_path):
+    summary = run("colorizer-gan", photo_folder, tmp_path, "--max_steps", "2", "--undersaturation_weight", "0.5",
+                  "--logging_steps", "1")
+    logged = json.loads((tmp_path / "loss_curve.json").read_text())
+    assert summary["steps"] == 2 and any("reconstruction_loss" in entry for entry in logged)
