@@ -24,6 +24,7 @@ from .gan_trainer import GanTrainer
 from .losses import RegressionLoss
 from .image_processing_colorization import ColorizationImageProcessor
 from .metrics import colorization_metrics
+from .model_card import DESCRIPTIONS, write_model_card
 from .models import MODEL_REGISTRY, ColorizerGanDiscriminator
 from .palette import compute_palette
 
@@ -112,6 +113,17 @@ def make_trainer(model, model_args, training_args, train_dataset, eval_dataset) 
     )
 
 
+def hardware_description() -> str:
+    if torch.cuda.is_available():
+        return f"GPU {torch.cuda.get_device_name()}"
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                    if line.startswith("model name")), cpu)
+    return f"CPU {cpu}, {torch.get_num_threads()} thread(s)"
+
+
 def parse_arguments(argv: list[str] | None = None):
     parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
     model_args, data_args, training_args = parser.parse_args_into_dataclasses(args=argv)
@@ -153,14 +165,15 @@ def main(argv: list[str] | None = None) -> dict:
         "train_images": len(train_dataset) if hasattr(train_dataset, "__len__") else None,
         "steps": trainer.state.global_step,
         "wall_seconds": round(wall_seconds, 1),
-        "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
-                    f"{'cuda ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'}",
+        "hardware": hardware_description(),
         "eval_data": data_args.eval_data,
+        "eval_image_size": data_args.eval_image_size,
         "eval_metrics": {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)},
         "parameters": sum(p.numel() for p in model.parameters()),
     }
     if trainer.is_world_process_zero():
         (output_dir / "training_summary.json").write_text(json.dumps(summary, indent=2))
+        write_model_card(output_dir, output_dir.name, summary, DESCRIPTIONS[model_args.model])
     return summary
 
 

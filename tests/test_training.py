@@ -42,7 +42,10 @@ def test_every_architecture_trains_evaluates_and_saves(model_type, photo_folder,
     assert metrics["eval_psnr_gray"] > 10 and metrics["eval_colourfulness_truth"] > 20
     saved = {p.name for p in tmp_path.iterdir()}
     assert {"config.json", "model.safetensors", "preprocessor_config.json", "loss_curve.png",
-            "training_summary.json"} <= saved
+            "training_summary.json", "README.md"} <= saved
+    card = (tmp_path / "README.md").read_text()
+    assert "library_name: transformers" in card and "pipeline_tag: image-to-image" in card
+    assert "colorize-hub train --model " + model_type in card and "non-commercial" in card
     assert not any(name.endswith((".bin", ".pt", ".pth")) for name in saved), saved
 
 

@@ -1,0 +1,104 @@
+"""Model cards: the Hub README of a checkpoint, written from what its training run recorded."""
+
+import json
+import shutil
+from pathlib import Path
+
+from huggingface_hub import ModelCard, ModelCardData
+
+# What each training folder of ../shared/data is, for the card's metadata and licence note
+DATA_SOURCES = {
+    "general": (["imagenet-1k", "bsds500"], "881 photos: 682 ImageNet images (one per class) and 199 BSDS500 train images"),
+    "faces": (["utkface"], "2,712 UTKFace cropped faces, 200x200"),
+    "cifar10-horse": (["cifar10"], "4,957 CIFAR-10 'horse' training images, 32x32"),
+}
+LICENCE_NOTE = (
+    "The weights were trained on research photo collections (ImageNet, BSDS500, UTKFace, CIFAR-10) whose terms "
+    "allow non-commercial research use only: these weights inherit those terms and are **not licensed for "
+    "commercial use**. The code that defines and runs the model is Apache-2.0."
+)
+DESCRIPTIONS = {
+    "colorizer-baseline": "Baseline regression colorizer: a plain convolutional encoder-decoder (no skip connections) "
+    "that predicts the ab channels of CIE Lab from L.",
+    "colorizer-unet24": "U-Net that classifies every pixel into one of 24 k-means colours (the palette ships in "
+    "config.json), trained with class-rebalanced cross-entropy and decoded with the annealed mean (T = 0.38).",
+    "colorizer-cunet": "CU-net: a U-Net whose two innermost down/up steps are dilated convolutions at 1/4 "
+    "resolution, regressing ab.",
+    "colorizer-gan": "pix2pix-style conditional GAN generator (5 conv down + 5 transposed-conv up blocks with skips, "
+    "tanh), trained against a discriminator (6 conv blocks + FC + sigmoid) with an adversarial + L1 loss.",
+    "colorizer-fusion": "Deep Koalarization fusion model: a conv encoder-decoder whose bottleneck is fused with the "
+    "global embedding of an ImageNet-pretrained EfficientNet-Lite0 run on the same gray image.",
+}
+# files of a checkpoint folder that are pushed to the Hub (the remote-code .py files are added by pattern)
+HUB_FILES = ("config.json", "model.safetensors", "preprocessor_config.json", "README.md")
+
+
+def data_source(train_data: str) -> tuple[list[str], str]:
+    name = Path(train_data.rstrip("/")).name
+    return DATA_SOURCES.get(name, ([name], f"images from `{train_data}`"))
+
+
+def metrics_table(evaluations: dict[str, dict]) -> str:
+    """evaluations: {data set: {"model": metrics, "gray": metrics}} -> markdown rows beside the gray baseline."""
+    lines = ["| data (protocol) | PSNR | gray PSNR | PSNR − gray | CF | ground-truth CF | SSIM | ΔE2000 |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, result in evaluations.items():
+        model, gray = result["model"], result["gray"]
+        lines.append(
+            f"| {name} | {model['psnr']:.2f} | {gray['psnr']:.2f} | {model['psnr'] - gray['psnr']:+.2f} | "
+            f"{model['colourfulness']:.1f} | {model['colourfulness_truth']:.1f} | "
+            f"{model.get('ssim', float('nan')):.4f} | {model.get('delta_e', float('nan')):.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def write_model_card(folder: str | Path, repo_name: str, summary: dict, description: str,
+                     evaluations: dict[str, dict] | None = None) -> Path:
+    """README.md with Hub metadata, how to use it, how it was trained and what it scores."""
+    folder = Path(folder)
+    datasets, data_text = data_source(summary["train_data"])
+    card_data = ModelCardData(
+        library_name="transformers", pipeline_tag="image-to-image", license="other",
+        license_name="non-commercial-research", tags=["image-colorization", "colorize_hub", summary["model_type"]],
+        datasets=datasets,
+    )
+    dev = summary.get("eval_metrics", {})
+    dev_line = (
+        f"Dev evaluation at the end of training (`{summary.get('eval_data')}`, "
+        f"{summary.get('eval_image_size', 256)}x{summary.get('eval_image_size', 256)} centre crops): PSNR "
+        f"{dev['eval_psnr']:.2f} dB vs {dev['eval_psnr_gray']:.2f} dB for the gray image, colourfulness "
+        f"{dev['eval_colourfulness']:.1f} vs {dev['eval_colourfulness_truth']:.1f} for the ground truth."
+        if "eval_psnr" in dev else "No dev evaluation was run."
+    )
+    sections = [
+        f"# {repo_name}\n\n{description}",
+        "## Use\n\n```python\nimport colorize_hub  # or: AutoModel.from_pretrained(..., trust_remote_code=True)\n\n"
+        f"image = colorize_hub.colorize(\"old_photo.jpg\", model=\"{repo_name}\")\nimage.save(\"old_photo_color.png\")\n```",
+        "## Training\n\n"
+        f"- data: `{summary['train_data']}` — {data_text}\n"
+        f"- command: `{summary['command']}`\n"
+        f"- steps: {summary['steps']}; wall time: {summary['wall_seconds'] / 60:.1f} min; hardware: {summary['hardware']}\n"
+        f"- parameters: {summary['parameters'] / 1e6:.2f} M\n\n{dev_line}",
+    ]
+    if evaluations:
+        sections.append("## Evaluation\n\nOutput vs ground truth in RGB; the gray row is the input itself (ab = 0). "
+                        "CF = colourfulness (Hasler & Süsstrunk).\n\n" + metrics_table(evaluations))
+    sections.append("## Licence\n\n" + LICENCE_NOTE)
+    card = ModelCard.from_template(card_data, template_str="---\n{{ card_data }}\n---\n\n" + "\n\n".join(sections) + "\n")
+    path = folder / "README.md"
+    card.save(path)
+    return path
+
+
+def export_checkpoint(run_dir: str | Path, destination: str | Path) -> Path:
+    """Copy what the Hub needs from a training run (weights, configs, remote code, card, loss curve)."""
+    run_dir, destination = Path(run_dir), Path(destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    for path in run_dir.iterdir():
+        if path.name in HUB_FILES or path.suffix == ".py" or path.name in {"loss_curve.png", "training_summary.json"}:
+            shutil.copy2(path, destination / path.name)
+    return destination
+
+
+def load_summary(folder: str | Path) -> dict:
+    return json.loads((Path(folder) / "training_summary.json").read_text())
