@@ -80,13 +80,34 @@ def build_model(model_args: ModelArguments, data_args: DataArguments):
     return model
 
 
-def compute_metrics(evaluation) -> dict[str, float]:
-    return colorization_metrics(evaluation.inputs, evaluation.predictions, evaluation.label_ids)
+class ColorizationMetrics:
+    """`compute_metrics`: PSNR/colourfulness beside the gray baseline, and per-pixel class accuracy for models
+    that classify colours (the predicted class against the palette colour nearest to the true ab)."""
+
+    def __init__(self, palette: list | None = None):
+        self.palette = torch.tensor(palette) if palette is not None else None
+
+    def __call__(self, evaluation) -> dict[str, float]:
+        predictions = evaluation.predictions
+        predicted_ab, predicted_class = predictions if isinstance(predictions, tuple) else (predictions, None)
+        metrics = colorization_metrics(evaluation.inputs, predicted_ab, evaluation.label_ids)
+        if predicted_class is not None and self.palette is not None:
+            metrics["pixel_accuracy"] = pixel_accuracy(torch.as_tensor(predicted_class), torch.as_tensor(evaluation.label_ids), self.palette)
+        return metrics
 
 
-def keep_predicted_ab(outputs, labels):
-    """Only predicted_ab is needed for the metrics: drop the class logits instead of gathering them."""
-    return outputs[0] if isinstance(outputs, tuple) else outputs
+def pixel_accuracy(predicted_class: torch.Tensor, true_ab: torch.Tensor, palette: torch.Tensor) -> float:
+    """Share of pixels whose predicted class is the palette colour nearest to the true ab (B, 2, H, W)."""
+    # (B, 2, H, W) -> (B, H, W, 2) vs (Q, 2) -> (B, H, W, Q) -> nearest (B, H, W)
+    nearest = torch.cdist(true_ab.float().permute(0, 2, 3, 1).reshape(-1, 2), palette.float()).argmin(-1)
+    return (predicted_class.reshape(-1) == nearest).float().mean().item()
+
+
+def keep_for_metrics(outputs, labels):
+    """Keep predicted_ab (and the arg-max class where there are logits) instead of gathering all the logits."""
+    if isinstance(outputs, tuple):
+        return outputs[0], outputs[1].argmax(dim=1)
+    return outputs
 
 
 def make_trainer(model, model_args, training_args, train_dataset, eval_dataset) -> Trainer:
@@ -98,7 +119,8 @@ def make_trainer(model, model_args, training_args, train_dataset, eval_dataset) 
         loss = RegressionLoss(model_args.undersaturation_weight)
     kwargs = dict(compute_loss_func=loss,
         model=model, args=training_args, train_dataset=train_dataset, eval_dataset=eval_dataset,
-        compute_metrics=compute_metrics, preprocess_logits_for_metrics=keep_predicted_ab, callbacks=callbacks,
+        compute_metrics=ColorizationMetrics(getattr(model.config, "palette", None)),
+        preprocess_logits_for_metrics=keep_for_metrics, callbacks=callbacks,
     )
     if model_args.model != "colorizer-gan":
         return Trainer(**kwargs)

@@ -40,6 +40,7 @@ def test_every_architecture_trains_evaluates_and_saves(model_type, photo_folder,
     metrics = summary["eval_metrics"]
     assert {"eval_psnr", "eval_psnr_gray", "eval_colourfulness", "eval_colourfulness_truth"} <= set(metrics)
     assert metrics["eval_psnr_gray"] > 10 and metrics["eval_colourfulness_truth"] > 20
+    assert ("eval_pixel_accuracy" in metrics) == (model_type == "colorizer-unet24")
     saved = {p.name for p in tmp_path.iterdir()}
     assert {"config.json", "model.safetensors", "preprocessor_config.json", "loss_curve.png",
             "training_summary.json", "README.md"} <= saved
@@ -93,3 +94,12 @@ def test_gan_trains_with_the_undersaturation_term(photo_folder, tmp_path):
                   "--logging_steps", "1")
     logged = json.loads((tmp_path / "loss_curve.json").read_text())
     assert summary["steps"] == 2 and any("reconstruction_loss" in entry for entry in logged)
+
+
+def test_pixel_accuracy_counts_pixels_on_their_nearest_palette_colour():
+    from colorize_hub.train import pixel_accuracy
+
+    palette = torch.tensor([[0.0, 0.0], [0.5, 0.0], [0.0, 0.5]])
+    true_ab = torch.tensor([[0.45, 0.0], [0.0, 0.4], [0.1, 0.0], [0.0, 0.6]]).T.reshape(1, 2, 2, 2)
+    predicted = torch.tensor([[1, 2], [1, 0]])[None]  # right, right, wrong (nearest is 0), wrong (nearest is 2)
+    assert pixel_accuracy(predicted, true_ab, palette) == 0.5
