@@ -76,3 +76,10 @@ def test_pipeline_task_colorizes(saved_model):
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(ColorizationError, match="not a checkpoint folder|Cannot load"):
         colorize(Image.new("L", (8, 8)), model=str(tmp_path / "nowhere" / "x" / "y"))
+
+
+def test_auto_image_processor_loads_the_colorization_processor(saved_model):
+    from transformers import AutoImageProcessor
+
+    processor = AutoImageProcessor.from_pretrained(saved_model)
+    assert isinstance(processor, ColorizationImageProcessor) and processor.render_size == 64
