@@ -19,9 +19,12 @@ from skimage.color import deltaE_ciede2000
 from torchmetrics.functional.image import structural_similarity_index_measure
 from tqdm.auto import tqdm
 
+from . import semantic
 from .color import lab_to_rgb, rgb_to_lab
+from .evaluation_report import bar_chart, comparison_grid, markdown_table
 from .metrics import colourfulness, psnr
 from .palette import image_files
+from .perceptual import PerceptualMetrics
 from .pipeline import colorize
 
 logger = logging.getLogger(__name__)
@@ -46,7 +49,14 @@ def load_protocol_image(path: Path, protocol: str) -> Image.Image:
 
 def to_tensor(image: Image.Image) -> torch.Tensor:
     """PIL RGB -> (1, 3, H, W) float in [0, 1]."""
-    return torch.from_numpy(np.asarray(image, dtype=np.float32) / 255).permute(2, 0, 1)[None]
+    return torch.from_numpy(np.asarray(image.convert("RGB"), dtype=np.float32) / 255).permute(2, 0, 1)[None]
+
+
+def gray_image(image: Image.Image) -> Image.Image:
+    """The gray baseline: the photo's own L with ab = 0."""
+    lab = rgb_to_lab(to_tensor(image))
+    lab[:, 1:] = 0
+    return Image.fromarray((lab_to_rgb(lab)[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
 
 
 def image_metrics(output: torch.Tensor, truth: torch.Tensor) -> dict[str, float]:
@@ -61,44 +71,44 @@ def image_metrics(output: torch.Tensor, truth: torch.Tensor) -> dict[str, float]
     }
 
 
-def summarize(rows: list[dict[str, float]]) -> dict[str, float]:
-    means = {key: float(np.mean([row[key] for row in rows])) for key in rows[0]}
+def summarize(rows: list[dict]) -> dict[str, float]:
+    keys = [k for k in rows[0] if rows[0][k] is not None]
+    means = {key: float(np.mean([row[key] for row in rows])) for key in keys}
     means["delta_colourfulness"] = abs(means["colourfulness"] - means["colourfulness_truth"])
     return means
 
 
 def evaluate(models: list[str], data: str | Path, protocol: str = "short-side-256", render_size: int = 256,
-             max_images: int | None = None) -> dict[str, dict[str, float]]:
-    """{row name: mean metrics}, with the gray baseline first. Models are names, folders or Hub ids."""
+             max_images: int | None = None, grid_images: int = 0, perceptual: PerceptualMetrics | None = None):
+    """Returns ({row name: mean metrics}, grid rows). The gray row comes first; top-1 where names carry wnids."""
     files = image_files(data)[:max_images]
-    per_model: dict[str, list] = {GRAY: []} | {str(m): [] for m in models}
-    for path in tqdm(files, desc=f"evaluate {Path(data).name}", unit="image"):
+    names = [GRAY, *map(str, models)]
+    per_model: dict[str, list] = {name: [] for name in names}
+    labels = [semantic.imagenet_label(path) for path in files]
+    scored = all(label is not None for label in labels)
+    grid = []
+    for path, label in tqdm(list(zip(files, labels)), desc=f"evaluate {Path(data).name}", unit="image"):
         truth_image = load_protocol_image(path, protocol)
         truth = to_tensor(truth_image)
-        per_model[GRAY].append(image_metrics(to_tensor(colorize_gray(truth_image)), truth))
-        for model in models:
-            output = colorize(truth_image, model=model, render_size=render_size)
-            per_model[str(model)].append(image_metrics(to_tensor(output), truth))
-    return {name: {**summarize(rows), "images": len(rows)} for name, rows in per_model.items()}
-
-
-def colorize_gray(image: Image.Image) -> Image.Image:
-    """The gray baseline: the photo's own L with ab = 0."""
-    lab = rgb_to_lab(to_tensor(image))
-    lab[:, 1:] = 0
-    return Image.fromarray((lab_to_rgb(lab)[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
-
-
-def markdown_table(results: dict[str, dict[str, float]]) -> str:
-    gray_psnr = results[GRAY]["psnr"]
-    lines = ["| model | PSNR | PSNR − gray | SSIM | ΔE2000 | CF | ΔCF |", "|---|---|---|---|---|---|---|"]
-    for name, m in results.items():
-        lines.append(
-            f"| {Path(name).name} | {m['psnr']:.2f} | {m['psnr'] - gray_psnr:+.2f} | {m['ssim']:.4f} | "
-            f"{m['delta_e']:.2f} | {m['colourfulness']:.1f} | {m['delta_colourfulness']:.1f} |"
-        )
-    truth_cf = next(iter(results.values()))["colourfulness_truth"]
-    return "\n".join(lines) + f"\n\nGround-truth CF {truth_cf:.1f}; {results[GRAY]['images']} images.\n"
+        outputs = [gray_image(truth_image)]
+        outputs += [colorize(truth_image, model=model, render_size=render_size) for model in models]
+        truth_top1 = semantic.top1(truth) == label if scored else None
+        for name, output_image in zip(names, outputs):
+            output = to_tensor(output_image)
+            row = image_metrics(output, truth)
+            if scored:
+                row.update(top1=float(semantic.top1(output) == label), top1_truth=float(truth_top1))
+            if perceptual is not None:
+                row["lpips"] = perceptual.lpips_of(output, truth)
+                perceptual.add_to_fid(name, output, truth)
+            per_model[name].append(row)
+        if len(grid) < grid_images:
+            grid.append([*outputs, truth_image])
+    results = {name: {**summarize(rows), "images": len(rows)} for name, rows in per_model.items()}
+    if perceptual is not None:
+        for name in names:
+            results[name]["fid"] = perceptual.fid_of(name)
+    return results, grid
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,16 +122,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--protocol", choices=PROTOCOLS, default="short-side-256")
     parser.add_argument("--render-size", type=int, default=256)
     parser.add_argument("--max-images", type=int, default=None)
-    parser.add_argument("--out", required=True, help="folder for metrics.json and metrics.md")
+    parser.add_argument("--grid-images", type=int, default=4, help="images in the comparison grid")
+    parser.add_argument("--out", required=True, help="folder for metrics.json, metrics.md, grid.png, bars.png")
     args = parser.parse_args(argv)
-    results = evaluate(args.models, args.data, args.protocol, args.render_size, args.max_images)
+    perceptual = PerceptualMetrics()
+    results, grid = evaluate(args.models, args.data, args.protocol, args.render_size, args.max_images,
+                             args.grid_images, perceptual)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    meta = {"data": str(args.data), "protocol": args.protocol, "render_size": args.render_size}
+    not_available = {k: f"n/a: {v}" for k, v in perceptual.reasons.items() if v}
+    meta = {"data": str(args.data), "protocol": args.protocol, "render_size": args.render_size,
+            "not_available": not_available}
     (out / "metrics.json").write_text(json.dumps({**meta, "results": results}, indent=2))
-    table = markdown_table(results)
-    (out / "metrics.md").write_text(f"Data: `{args.data}`, protocol `{args.protocol}`\n\n{table}")
-    print(table)
+    table = markdown_table(results, GRAY)
+    notes = "".join(f"- {k.upper()}: {v}\n" for k, v in not_available.items())
+    (out / "metrics.md").write_text(f"Data: `{args.data}`, protocol `{args.protocol}`\n\n{table}\n{notes}")
+    if grid:
+        comparison_grid(grid, ["gray", *[Path(m).name for m in args.models], "ground truth"], out / "grid.png")
+    bar_chart(results, out / "bars.png", GRAY)
+    print(table + notes)
     return 0
 
 

@@ -28,7 +28,7 @@ def main() -> None:
     summary = load_summary(destination)
     evaluations = {}
     for folder in args.eval:
-        results = evaluate([str(destination)], folder, args.protocol, args.render_size)
+        results, _ = evaluate([str(destination)], folder, args.protocol, args.render_size)
         evaluations[f"{Path(folder).name} ({args.protocol})"] = {"model": results[str(destination)], "gray": results[GRAY]}
     if evaluations:
         (destination / "evaluation.json").write_text(json.dumps(evaluations, indent=2))

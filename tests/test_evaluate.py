@@ -34,10 +34,11 @@ def test_protocols_give_the_documented_sizes(eval_folder):
 
 
 def test_gray_row_matches_the_known_baseline_and_models_are_rows(eval_folder, tiny_checkpoint):
-    results = evaluate([str(tiny_checkpoint)], eval_folder, render_size=64)
+    results, _ = evaluate([str(tiny_checkpoint)], eval_folder, render_size=64)
     assert list(results) == [GRAY, str(tiny_checkpoint)]
     gray = results[GRAY]
     assert gray["images"] == 3 and gray["colourfulness"] < 1.0 and gray["colourfulness_truth"] > 20
+    assert "top1" not in gray  # no ImageNet wnids in these file names
     assert 15 < gray["psnr"] < 40 and 0 < gray["ssim"] <= 1 and gray["delta_e"] > 1
     assert gray["delta_colourfulness"] == pytest.approx(gray["colourfulness_truth"] - gray["colourfulness"])
 
@@ -47,4 +48,14 @@ def test_cli_writes_json_and_markdown(eval_folder, tiny_checkpoint, tmp_path):
                      "--render-size", "64", "--max-images", "2", "--out", str(tmp_path)]) == 0
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["results"][GRAY]["images"] == 2
-    assert "PSNR − gray" in (tmp_path / "metrics.md").read_text()
+    report = (tmp_path / "metrics.md").read_text()
+    assert "PSNR − gray" in report and "LPIPS: n/a" in report and "FID: n/a" in report
+    assert saved["not_available"]["fid"].startswith("n/a")
+    assert (tmp_path / "grid.png").exists() and (tmp_path / "bars.png").exists()
+
+
+def test_semantic_top1_for_files_named_by_imagenet_wnid(tiny_checkpoint, tmp_path):
+    Image.fromarray(data.chelsea()).save(tmp_path / "n02123045_tabby.png")  # a tabby cat
+    results, grid = evaluate([str(tiny_checkpoint)], tmp_path, protocol="ct2-256", render_size=64, grid_images=1)
+    assert results[GRAY]["top1_truth"] in (0.0, 1.0) and "top1" in results[str(tiny_checkpoint)]
+    assert len(grid) == 1 and len(grid[0]) == 3  # gray, the model, ground truth

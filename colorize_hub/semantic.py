@@ -1,0 +1,50 @@
+"""Semantic interpretability (Zhang et al. 2016): does an ImageNet classifier recognise the colorized image
+better than the gray one? Scored with the offline EfficientNet-Lite0 when file names carry ImageNet wnids."""
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import timm
+import torch
+import torch.nn.functional as F
+from timm.data import ImageNetInfo
+
+from .backbones import load_backbone_imagenet_weights
+
+WNID = re.compile(r"^(n\d{8})_")
+CLASSIFIER = "tf_efficientnet_lite0"
+
+
+def imagenet_label(path: Path) -> int | None:
+    """Class index from a file name like n01440764_tench.JPEG, or None."""
+    match = WNID.match(Path(path).name)
+    return _wnid_index().get(match.group(1)) if match else None
+
+
+@lru_cache(maxsize=1)
+def _wnid_index() -> dict[str, int]:
+    """ImageNet-1k wnid -> class index (timm ships the list, so no download)."""
+    return {wnid: index for index, wnid in enumerate(ImageNetInfo().label_names())}
+
+
+@lru_cache(maxsize=1)
+def classifier() -> torch.nn.Module:
+    model = timm.create_model(CLASSIFIER).eval()
+    load_backbone_imagenet_weights(model, CLASSIFIER, source="package")
+    return model
+
+
+@torch.inference_mode()
+def top1(rgb: torch.Tensor) -> int:
+    """Predicted ImageNet class of one (1, 3, H, W) RGB image in [0, 1] (resize shorter side 256, centre 224)."""
+    height, width = rgb.shape[-2:]
+    scale = 256 / min(height, width)
+    # (1, 3, H, W) -> (1, 3, ~256, ~256) -> centre crop (1, 3, 224, 224)
+    resized = F.interpolate(rgb, size=(round(height * scale), round(width * scale)), mode="bilinear",
+                            antialias=True, align_corners=False)
+    top, left = (resized.shape[-2] - 224) // 2, (resized.shape[-1] - 224) // 2
+    crop = resized[..., top : top + 224, left : left + 224]
+    mean = torch.tensor(classifier().pretrained_cfg["mean"]).view(1, 3, 1, 1)
+    std = torch.tensor(classifier().pretrained_cfg["std"]).view(1, 3, 1, 1)
+    return int(classifier()((crop - mean) / std).argmax(dim=1))
