@@ -1,0 +1,141 @@
+"""Inference speed and memory of every shipped checkpoint, beside the ECCV16 network as a speed anchor.
+
+Per checkpoint, each in a fresh subprocess (clean peak RSS): end-to-end `colorize()` latency (decode -> render
+-> full-resolution merge) on 512x384, 1024x768 and 2048x1536 inputs at render sizes 256 and 512; forward-only
+latency; batch throughput; parameter count; peak RSS. Median of --repeats runs after a warm-up. Writes
+benchmarks/results/inference.{md,json}.
+
+    python benchmarks/bench_inference.py [--checkpoints NAME ...] [--repeats 5] [--threads N]
+"""
+
+import argparse
+import io
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent
+INPUT_SIZES = [(512, 384), (1024, 768), (2048, 1536)]
+RENDER_SIZES = [256, 512]
+
+
+def median_seconds(function, repeats: int) -> float:
+    function()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def test_photo(width: int, height: int) -> bytes:
+    """A real photo (skimage's astronaut) resized and encoded as JPEG: decoding is part of the measured path."""
+    from skimage import data
+
+    buffer = io.BytesIO()
+    Image.fromarray(data.astronaut()).resize((width, height)).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def bench_checkpoint(name: str, repeats: int) -> dict:
+    import colorize_hub
+
+    model, _ = colorize_hub.load_colorizer(name)
+    result = {"name": name, "parameters": sum(p.numel() for p in model.parameters())}
+    for width, height in INPUT_SIZES:
+        encoded = test_photo(width, height)
+        for render in RENDER_SIZES:
+            run = lambda: colorize_hub.colorize(Image.open(io.BytesIO(encoded)), model=name, render_size=render)  # noqa: E731
+            result[f"e2e_{width}x{height}_r{render}_ms"] = 1000 * median_seconds(run, repeats)
+    with torch.inference_mode():
+        for render in RENDER_SIZES:
+            x = torch.rand(1, 1, render, render) * 2 - 1
+            result[f"forward_r{render}_ms"] = 1000 * median_seconds(lambda: model(x), repeats)
+        batch = torch.rand(8, 1, 256, 256) * 2 - 1
+        result["batch8_r256_images_per_s"] = 8 / median_seconds(lambda: model(batch), max(3, repeats // 2))
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def bench_reference(repeats: int) -> dict:
+    sys.path.insert(0, str(ROOT))
+    from eccv16_reference import ECCV16Colorizer
+
+    model = ECCV16Colorizer().eval()
+    x = torch.rand(1, 1, 256, 256) * 2 - 1
+    with torch.inference_mode():
+        forward = median_seconds(lambda: model(x), repeats)
+    return {"name": "ECCV16 reference (random weights)", "parameters": sum(p.numel() for p in model.parameters()),
+            "forward_r256_ms": 1000 * forward}
+
+
+def all_loaded_rss() -> float:
+    import colorize_hub
+
+    for name in colorize_hub.bundled_checkpoints():
+        colorize_hub.load_colorizer(name)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def in_subprocess(call: str, threads: int) -> dict | float:
+    code = f"import sys, json, torch; sys.path.insert(0, {str(ROOT)!r}); torch.set_num_threads({threads}); " \
+           f"import bench_inference as b; print(json.dumps({call}))"
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def markdown(results: list[dict], reference: dict, all_rss: float, threads: int) -> str:
+    key = "e2e_1024x768_r256_ms"
+    lines = [f"Threads: {threads}; CPU: {platform.processor() or platform.machine()}; median of runs after warm-up.",
+             "", f"ECCV16 reference forward at 256: **{reference['forward_r256_ms']:.0f} ms** "
+             f"({reference['parameters'] / 1e6:.1f} M parameters).", "",
+             "| checkpoint | params (M) | forward 256 (ms) | forward 512 (ms) | 1024x768 @256 e2e (ms) | speed-up vs ECCV16 | "
+             "512x384 @256 | 2048x1536 @256 | 1024x768 @512 | 2048x1536 @512 | batch 8 @256 (img/s) | peak RSS (MiB) |",
+             "|" + "---|" * 12]
+    for r in results:
+        lines.append(
+            f"| {r['name']} | {r['parameters'] / 1e6:.2f} | {r['forward_r256_ms']:.1f} | {r['forward_r512_ms']:.1f} | "
+            f"{r[key]:.1f} | {reference['forward_r256_ms'] / r[key]:.1f}x | {r['e2e_512x384_r256_ms']:.1f} | "
+            f"{r['e2e_2048x1536_r256_ms']:.1f} | {r['e2e_1024x768_r512_ms']:.1f} | {r['e2e_2048x1536_r512_ms']:.1f} | "
+            f"{r['batch8_r256_images_per_s']:.1f} | {r['peak_rss_mib']:.0f} |")
+    lines += ["", f"All shipped checkpoints loaded together in one process: peak RSS **{all_rss:.0f} MiB**."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoints", nargs="*", help="default: every bundled checkpoint")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--out", default=str(ROOT / "results"))
+    args = parser.parse_args()
+    import colorize_hub
+
+    names = args.checkpoints or list(colorize_hub.bundled_checkpoints())
+    reference = in_subprocess(f"b.bench_reference({args.repeats})", args.threads)
+    results = []
+    for name in names:
+        results.append(in_subprocess(f"b.bench_checkpoint({name!r}, {args.repeats})", args.threads))
+        print(f"{name}: {results[-1]['e2e_1024x768_r256_ms']:.1f} ms end-to-end 1024x768 @256", flush=True)
+    all_rss = in_subprocess("b.all_loaded_rss()", args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "inference.json").write_text(json.dumps(
+        {"threads": args.threads, "reference": reference, "checkpoints": results, "all_loaded_peak_rss_mib": all_rss},
+        indent=2))
+    table = markdown(results, reference, all_rss, args.threads)
+    (out / "inference.md").write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
