@@ -77,7 +77,8 @@ def write_model_card(folder: str | Path, repo_name: str, summary: dict, descript
         "## Training\n\n"
         f"- data: `{summary['train_data']}` — {data_text}\n"
         f"- command: `{summary['command']}`\n"
-        f"- steps: {summary['steps']}; wall time: {summary['wall_seconds'] / 60:.1f} min; hardware: {summary['hardware']}\n"
+        f"- steps: {summary['steps']}; wall time: {summary['wall_seconds'] / 60:.1f} min; hardware: {summary['hardware']}"
+        f" x {summary.get('processes', 1)} process(es)\n"
         f"- parameters: {summary['parameters'] / 1e6:.2f} M\n\n{dev_line}",
     ]
     if evaluations:

@@ -188,6 +188,7 @@ def main(argv: list[str] | None = None) -> dict:
         "steps": trainer.state.global_step,
         "wall_seconds": round(wall_seconds, 1),
         "hardware": hardware_description(),
+        "processes": training_args.world_size,
         "eval_data": data_args.eval_data,
         "eval_image_size": data_args.eval_image_size,
         "eval_metrics": {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)},

@@ -103,3 +103,25 @@ def test_pixel_accuracy_counts_pixels_on_their_nearest_palette_colour():
     true_ab = torch.tensor([[0.45, 0.0], [0.0, 0.4], [0.1, 0.0], [0.0, 0.6]]).T.reshape(1, 2, 2, 2)
     predicted = torch.tensor([[1, 2], [1, 0]])[None]  # right, right, wrong (nearest is 0), wrong (nearest is 2)
     assert pixel_accuracy(predicted, true_ab, palette) == 0.5
+
+
+def test_the_same_command_runs_data_parallel_under_torchrun(photo_folder, tmp_path):
+    """Two CPU processes (gloo): the multi-GPU path of `torchrun`/`accelerate launch`, with no code change."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    torchrun = Path(sys.executable).with_name("torchrun")
+    command = [
+        str(torchrun), "--nproc-per-node", "2", "-m", "colorize_hub.train", "--model", "colorizer-baseline",
+        "--config_overrides", json.dumps(TINY_CONFIGS["colorizer-baseline"]), "--train_data", str(photo_folder),
+        "--image_size", "64", "--output_dir", str(tmp_path), "--max_steps", "3", "--per_device_train_batch_size", "2",
+        "--use_cpu", "--report_to", "none", "--disable_tqdm", "true",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((tmp_path / "training_summary.json").read_text())
+    assert summary["processes"] == 2 and summary["steps"] == 3
+    assert (tmp_path / "model.safetensors").exists()

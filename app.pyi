@@ -1,0 +1,264 @@
+"""Gradio demo: upload a black-and-white photo, pick a model, drag the before/after slider.
+
+`python app.py` serves the checkpoints bundled in checkpoints/ with no network; the same file runs as a
+Hugging Face Space (see README.md's front matter). Public API endpoints, usable from gradio_client:
+/colorize (image, model name, render size, saturation) -> (before, after) and
+/compare_all (image, render size, saturation) -> one image per model.
+"""
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import torch
+from PIL import Image
+
+from colorize_hub import ColorizationError, ColorizationImageProcessor, bundled_checkpoints, colorize, load_colorizer
+
+logger = logging.getLogger("colorize_hub.app")
+
+TITLE = "colorize_hub: black-and-white photos in colour"
+DESCRIPTION = (
+    "Upload a black-and-white photo and pick a model. The model predicts the colour (the *ab* channels of CIE "
+    "Lab) from a small square copy of your photo; that colour is then enlarged and joined with the photo's own "
+    "lightness, so the result keeps every detail of the original at its full resolution. Drag the slider to "
+    "compare, or choose *Compare all models* to see every model side by side. Everything runs on a CPU."
+)
+COMPARE_ALL = "compare-all"
+CHECKPOINTS_ENV = "COLORIZE_HUB_CHECKPOINTS"
+MAX_FILE_SIZE = "20mb"
+QUEUE = {"max_size": 16, "default_concurrency_limit": 1}  # one model run at a time: each uses every CPU core
+RENDER_MIN, RENDER_MAX, RENDER_STEP = 128, 512, 32
+EXAMPLES = sorted((Path(__file__).resolve().parent / "examples").glob("*.jpg"))
+
+# checkpoint folder name -> (human name, one-line description) for the dropdown
+KNOWN_CHECKPOINTS = {
+    "colorizer-baseline": ("Baseline", "plain conv encoder-decoder, L1 regression: the cautious reference point"),
+    "colorizer-unet24": ("U-Net, 24 colours", "U-Net that picks one of 24 palette colours per pixel: bolder colour"),
+    "colorizer-cunet": ("Dilated U-Net", "U-Net with dilated convolutions for wider context, L1 regression"),
+    "colorizer-gan": ("GAN (pix2pix)", "pix2pix generator trained with an adversarial critic plus L1: livelier colour"),
+    "colorizer-fusion": (
+        "Fusion (general photos)",
+        "EfficientNet-Lite0 scene features fused into a conv encoder-decoder, so the scene steers the colours",
+    ),
+    "colorizer-cunet-faces": ("Dilated U-Net (faces)", "the dilated U-Net trained on face crops: for portraits"),
+    "colorizer-unet24-cifar-horse": (
+        "U-Net, 24 colours (horses)",
+        "trained only on tiny CIFAR-10 horse photos: a toy specialist, best on horses",
+    ),
+}
+# model_type (config.json) -> architecture, for checkpoint folders not listed above
+ARCHITECTURES = {
+    "colorizer-baseline": "plain conv encoder-decoder",
+    "colorizer-unet24": "U-Net choosing among 24 colours",
+    "colorizer-cunet": "dilated U-Net",
+    "colorizer-gan": "pix2pix GAN generator",
+    "colorizer-fusion": "encoder-decoder fused with scene features",
+}
+
+
+def find_checkpoints(folder: Path) -> dict[str, Path]:
+    """Name -> folder for every sub-folder with a config.json, like bundled_checkpoints() for another place."""
+    return {p.parent.name: p.parent for p in sorted(Path(folder).glob("*/config.json"))}
+
+
+def default_checkpoints() -> dict[str, Path]:
+    """$COLORIZE_HUB_CHECKPOINTS when set (tests, other deployments), else the bundled checkpoints/."""
+    folder = os.environ.get(CHECKPOINTS_ENV)
+    return find_checkpoints(Path(folder)) if folder else bundled_checkpoints()
+
+
+def describe(name: str, folder: Path) -> tuple[str, str]:
+    """(human name, description): from KNOWN_CHECKPOINTS, else readable defaults from the folder's config.json."""
+    if name in KNOWN_CHECKPOINTS:
+        return KNOWN_CHECKPOINTS[name]
+    try:
+        model_type = json.loads((folder / "config.json").read_text()).get("model_type", "")
+    except (OSError, ValueError):
+        model_type = ""
+    architecture = ARCHITECTURES.get(model_type, model_type or "unknown architecture")
+    return name.replace("-", " ").replace("_", " ").capitalize(), f"{architecture} (checkpoint folder {name})"
+
+
+def model_choices(checkpoints: dict[str, Path]) -> list[tuple[str, str]]:
+    """Dropdown (label, value) pairs; the value is the checkpoint name the API takes."""
+    choices = [(" — ".join(describe(name, folder)), name) for name, folder in checkpoints.items()]
+    return choices + [("Compare all models — run every model above on the photo", COMPARE_ALL)]
+
+from gradio.events import Dependency
+
+class PhotoUpload(gr.Image):
+    """gr.Image that turns an unreadable upload into a gr.Error (a message, not a stack trace).
+
+    A template of gr.Image (same front end); Gradio opens uploads with Pillow before our function runs.
+    """
+
+    is_template = True
+
+    def preprocess(self, payload):
+        try:
+            return super().preprocess(payload)
+        except (OSError, ValueError, SyntaxError) as error:  # UnidentifiedImageError is an OSError
+            name = getattr(payload, "orig_name", None) or "The upload"
+            raise gr.Error(f"{name} is not an image that can be read; upload a PNG, JPEG, WebP or TIFF.") from error
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+def check_request(image: str | None, render_size: float, saturation: float) -> int:
+    """Refuse what the sliders cannot produce (API callers can send anything); return render size as int."""
+    if image is None:
+        raise gr.Error("Upload a black-and-white photo first (PNG, JPEG, WebP, TIFF...).")
+    size = int(render_size)
+    if size != render_size or not RENDER_MIN <= size <= RENDER_MAX or size % RENDER_STEP:
+        raise gr.Error(f"Render size must be a multiple of {RENDER_STEP} from {RENDER_MIN} to {RENDER_MAX}.")
+    if not 0 <= saturation <= 2:
+        raise gr.Error("Saturation must be between 0 (gray) and 2 (twice as vivid).")
+    return size
+
+
+def human_message(error: Exception, image: str) -> str:
+    """The library's message, with the server's upload path shortened to the file's name."""
+    return str(error).replace(str(image), Path(image).name)
+
+
+def run_model(image: str, folder: Path, render_size: int, saturation: float) -> Image.Image:
+    """colorize() with its ColorizationError (bad input, bad checkpoint) shown to the user as a gr.Error."""
+    try:
+        return colorize(image, model=str(folder), render_size=render_size, saturation=saturation)
+    except ColorizationError as error:
+        raise gr.Error(human_message(error, image)) from error
+    except (RuntimeError, MemoryError) as error:
+        logger.exception("Colorizing %s with %s failed", image, folder)
+        raise gr.Error("The model could not process this photo; try a smaller render size or image.") from error
+
+
+def gray_version(image: str) -> Image.Image:
+    """The 'before' image: the photo's own CIE L with no colour, the exact lightness the result keeps."""
+    processor = ColorizationImageProcessor()
+    loaded = processor.load_image(image)
+    no_colour = torch.zeros(1, 2, 1, 1)
+    return processor.post_process_colorization(no_colour, [loaded.lightness], alpha=[loaded.alpha])[0]
+
+
+def save_download(slider: tuple[str, str] | None, image: str | None, model: str, folder: Path) -> gr.DownloadButton:
+    """Copy the full-resolution PNG under a readable name ("<photo>-<model>.png") for the download button."""
+    if not slider or not slider[1]:
+        return gr.DownloadButton(visible=False)
+    stem = Path(image).stem if image else "photo"
+    target = Path(tempfile.mkdtemp(dir=folder)) / f"{stem}-{model}.png"
+    shutil.copyfile(slider[1], target)
+    return gr.DownloadButton(f"Download {target.name}", value=str(target), visible=True)
+
+
+def build_demo(checkpoints: dict[str, Path] | None = None) -> gr.Blocks:
+    """The Blocks app on `checkpoints` (name -> folder); default: $COLORIZE_HUB_CHECKPOINTS or checkpoints/."""
+    checkpoints = default_checkpoints() if checkpoints is None else dict(checkpoints)
+    choices = model_choices(checkpoints)
+    first = choices[0][1]  # the first checkpoint, or Compare all when there is none
+    one = first != COMPARE_ALL
+    downloads = tempfile.mkdtemp(prefix="colorize_hub_downloads_")
+
+    def colorize_one(image: str | None, model: str, render_size: float, saturation: float):
+        """Colorize with one model; returns (before, after) for the slider."""
+        size = check_request(image, render_size, saturation)
+        if model not in checkpoints:
+            names = ", ".join(checkpoints) or "none: checkpoints/ is empty"
+            raise gr.Error(f"Unknown model {model!r}. Choose one of: {names} (or use /compare_all).")
+        return gray_version(image), run_model(image, checkpoints[model], size, float(saturation))
+
+    def compare_all(image: str | None, render_size: float, saturation: float, progress=gr.Progress()):
+        """Colorize with every model; returns (image, human name) pairs for the gallery."""
+        size = check_request(image, render_size, saturation)
+        if not checkpoints:
+            raise gr.Error("No model is available: the checkpoint folder holds no checkpoint.")
+        results = []
+        for index, (name, folder) in enumerate(checkpoints.items()):
+            human = describe(name, folder)[0]
+            progress((index, len(checkpoints)), desc=f"Colorizing with {human}")
+            results.append((run_model(image, folder, size, float(saturation)), human))
+        return results
+
+    def switch_mode(model: str):
+        """Show the slider and Colorize for one model, the gallery and its own button for Compare all."""
+        one = model != COMPARE_ALL
+        return (gr.Button(visible=one), gr.Button(visible=not one), gr.ImageSlider(visible=one),
+                gr.Gallery(visible=not one), gr.DownloadButton(visible=False))
+
+    with gr.Blocks(title="colorize_hub", delete_cache=(3600, 3600)) as demo:
+        gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
+        with gr.Row():
+            with gr.Column():
+                image = PhotoUpload(type="filepath", image_mode=None, label="Black-and-white photo",
+                                    sources=["upload", "clipboard"], elem_id="photo")
+                model = gr.Dropdown(choices, value=first, label="Model", elem_id="model")
+                render_size = gr.Slider(RENDER_MIN, RENDER_MAX, value=256, step=RENDER_STEP, label="Render size (px)",
+                                        info="Lower = bolder colour, higher = finer colour detail.")
+                saturation = gr.Slider(0, 2, value=1, step=0.05, label="Saturation",
+                                       info="0 = gray, 1 = as predicted, 2 = twice as vivid.")
+                colorize_button = gr.Button("Colorize", variant="primary", visible=one, elem_id="colorize")
+                compare_button = gr.Button("Colorize with every model", variant="primary", visible=not one)
+                if EXAMPLES:
+                    gr.Examples([[str(path)] for path in EXAMPLES], inputs=[image], label="Examples")
+            with gr.Column():
+                slider = gr.ImageSlider(type="filepath", image_mode=None, format="png", label="Before / after",
+                                        visible=one, elem_id="result")
+                gallery = gr.Gallery(label="Every model", format="png", columns=2, visible=not one,
+                                     buttons=["download", "fullscreen"], elem_id="gallery")
+                download = gr.DownloadButton("Download PNG", visible=False, elem_id="download")
+        model.change(switch_mode, model, [colorize_button, compare_button, slider, gallery, download],
+                     api_visibility="private")
+        colorize_button.click(
+            colorize_one, [image, model, render_size, saturation], slider, api_name="colorize"
+        ).success(
+            lambda result, photo, name: save_download(result, photo, name, Path(downloads)),
+            [slider, image, model], download, api_visibility="private",
+        )
+        compare_button.click(compare_all, [image, render_size, saturation], gallery, api_name="compare_all")
+    return demo
+
+
+def launch(demo: gr.Blocks, **options) -> tuple:
+    """Queue limits and upload cap in one place, for `python app.py`, the Space and the tests."""
+    demo.queue(**QUEUE)
+    return demo.launch(**{"max_file_size": MAX_FILE_SIZE, "theme": gr.themes.Soft(), **options})
+
+
+def warm_up(checkpoints: dict[str, Path]) -> None:
+    """Load every model once at start-up (load_colorizer caches), so the first visitor does not wait."""
+    for name, folder in checkpoints.items():
+        try:
+            load_colorizer(str(folder))
+        except ColorizationError:
+            logger.exception("Checkpoint %s cannot be loaded; it will fail when chosen", name)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                        help="address to listen on; 0.0.0.0 to serve the network (Spaces set GRADIO_SERVER_NAME)")
+    parser.add_argument("--share", action="store_true", help="also open a temporary public gradio.live link")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    checkpoints = default_checkpoints()
+    if not checkpoints:
+        logger.warning("No checkpoint found (checkpoints/ or $%s): the model list is empty", CHECKPOINTS_ENV)
+    warm_up(checkpoints)
+    launch(build_demo(checkpoints), server_name=args.host, server_port=args.port, share=args.share)
+
+
+if __name__ == "__main__":
+    main()

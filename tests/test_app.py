@@ -1,0 +1,145 @@
+"""The Gradio demo end to end: launched on tiny checkpoints, called through gradio_client like any API user."""
+
+import socket
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import colorize_hub
+from conftest import build_tiny
+
+gradio_client = pytest.importorskip("gradio_client")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # app.py sits at the repository root
+import app  # noqa: E402
+
+TINY_TYPES = ("colorizer-baseline", "colorizer-cunet", "colorizer-unet24")
+
+
+def write_tiny_checkpoints(folder: Path, model_types=TINY_TYPES) -> dict[str, Path]:
+    """Save tiny untrained models as checkpoint folders, the layout checkpoints/ has; name -> folder."""
+    checkpoints = {}
+    for model_type in model_types:
+        target = folder / model_type
+        build_tiny(model_type).save_pretrained(target)
+        colorize_hub.ColorizationImageProcessor(render_size=64).save_pretrained(target)
+        checkpoints[model_type] = target
+    return checkpoints
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def launch_app(checkpoints: dict[str, Path]):
+    """Build and start the demo in this process; returns (demo, url)."""
+    demo = app.build_demo(checkpoints)
+    _, url, _ = app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
+                           quiet=True)
+    return demo, url
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """One app for the whole module (launching costs seconds): (client, checkpoints)."""
+    checkpoints = write_tiny_checkpoints(tmp_path_factory.mktemp("checkpoints"))
+    demo, url = launch_app(checkpoints)
+    try:
+        yield gradio_client.Client(url, verbose=False), checkpoints
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory) -> Path:
+    """A gray, non-square photo (odd size, so a resize mix-up would show)."""
+    rng = np.random.default_rng(0)
+    pixels = np.clip(np.linspace(0, 255, 70)[None, :] + rng.normal(0, 20, (45, 70)), 0, 255).astype(np.uint8)
+    path = tmp_path_factory.mktemp("photo") / "photo.png"
+    Image.fromarray(pixels, "L").save(path)
+    return path
+
+
+def model_values(client) -> list[str]:
+    """The dropdown's values, as the API describes them."""
+    info = client.view_api(print_info=False, return_format="dict")
+    model = next(p for p in info["named_endpoints"]["/colorize"]["parameters"] if p["parameter_name"] == "model")
+    return model["type"]["enum"]
+
+
+def test_dropdown_lists_every_checkpoint_and_compare_all(served):
+    client, checkpoints = served
+    assert model_values(client) == [*checkpoints, app.COMPARE_ALL]
+
+
+def test_every_model_returns_a_colour_image_of_the_input_size(served, photo):
+    client, checkpoints = served
+    for name in checkpoints:
+        before, after = client.predict(
+            gradio_client.handle_file(str(photo)), name, 128, 2.0, api_name="/colorize"
+        )
+        before, after = Image.open(before), Image.open(after)
+        assert before.size == after.size == (70, 45), name
+        assert after.mode == "RGB" and np.ptp(np.asarray(after, np.int16), axis=-1).max() > 0, name
+        assert np.ptp(np.asarray(before.convert("RGB"), np.int16), axis=-1).max() == 0, name  # before is gray
+
+
+def test_compare_all_returns_one_labelled_image_per_model(served, photo):
+    client, checkpoints = served
+    gallery = client.predict(gradio_client.handle_file(str(photo)), 128, 1.0, api_name="/compare_all")
+    assert [item["caption"] for item in gallery] == [app.describe(n, f)[0] for n, f in checkpoints.items()]
+    assert all(Image.open(item["image"]).size == (70, 45) for item in gallery)
+
+
+def test_fallback_name_for_an_unknown_checkpoint_folder(tmp_path):
+    folder = write_tiny_checkpoints(tmp_path, ["colorizer-cunet"])["colorizer-cunet"]
+    human, description = app.describe("my_portrait-run", folder)
+    assert human == "My portrait run" and "dilated U-Net" in description
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("text", "is not an image"),
+        ("none", "Upload a black-and-white photo"),
+        ("model", "not in the list of choices"),
+        ("compare", "Compare all models has its own button"),
+        ("size", "Render size must be"),
+    ],
+)
+def test_bad_input_gives_a_human_message_and_the_app_keeps_working(served, photo, tmp_path, bad, message):
+    client, checkpoints = served
+    name = next(iter(checkpoints))
+    text = tmp_path / "notes.txt"
+    text.write_text("not a photo")
+    args = {
+        "text": (gradio_client.handle_file(str(text)), name, 128, 1.0),
+        "none": (None, name, 128, 1.0),
+        "model": (gradio_client.handle_file(str(photo)), "../../etc", 128, 1.0),
+        "compare": (gradio_client.handle_file(str(photo)), app.COMPARE_ALL, 128, 1.0),
+        "size": (gradio_client.handle_file(str(photo)), name, 200, 1.0),
+    }[bad]
+    with pytest.raises(Exception, match=message) as caught:
+        client.predict(*args, api_name="/colorize")
+    assert "Traceback" not in str(caught.value) and str(tmp_path) not in str(caught.value)
+    before, after = client.predict(gradio_client.handle_file(str(photo)), name, 128, 1.0, api_name="/colorize")
+    assert Image.open(after).size == (70, 45)
+
+
+def test_checkpoint_folder_from_environment(tmp_path, monkeypatch):
+    write_tiny_checkpoints(tmp_path, ["colorizer-baseline"])
+    monkeypatch.setenv(app.CHECKPOINTS_ENV, str(tmp_path))
+    assert list(app.default_checkpoints()) == ["colorizer-baseline"]
+
+
+def test_command_line_honours_port_host_and_share(monkeypatch):
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7999")
+    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
+    args = app.parse_args([])
+    assert (args.port, args.host, args.share) == (7999, "127.0.0.1", False)
+    args = app.parse_args(["--port", "8001", "--share"])
+    assert (args.port, args.share) == (8001, True)
