@@ -58,7 +58,8 @@ def load_colorizer(name_or_path: str) -> tuple[PreTrainedModel, ColorizationImag
     except OSError:
         logger.info("No preprocessor_config.json in %s: using the default image processor", location)
         processor = ColorizationImageProcessor()
-    return model.eval(), processor
+    # channels_last: the layout oneDNN convolutions run fastest in (inputs are converted in predict_ab)
+    return model.eval().to(memory_format=torch.channels_last), processor
 
 
 def as_colorizer(model: "str | Path | PreTrainedModel") -> tuple[PreTrainedModel, ColorizationImageProcessor]:
@@ -70,8 +71,36 @@ def as_colorizer(model: "str | Path | PreTrainedModel") -> tuple[PreTrainedModel
     raise ColorizationError(f"model must be a checkpoint name, folder, Hub id or loaded model, not {type(model)}")
 
 
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_fast_bf16() -> bool:
+    """True where oneDNN runs bf16 natively (AVX512-BF16 or AMX): there bf16 inference is 2-4x faster."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def use_bf16(device: torch.device, precision: str) -> bool:
+    if precision not in PRECISIONS:
+        raise ColorizationError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+    if precision != "auto":
+        return precision == "bf16"
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and cpu_has_fast_bf16()
+
+
 @torch.inference_mode()
-def predict_ab(model: PreTrainedModel, pixel_values: torch.Tensor) -> torch.Tensor:
-    """Run the model on normalised L (B, 1, S, S); returns normalised ab (B, 2, S, S) in float32."""
+def predict_ab(model: PreTrainedModel, pixel_values: torch.Tensor, precision: str = "auto") -> torch.Tensor:
+    """Run the model on normalised L (B, 1, S, S); returns normalised ab (B, 2, S, S) in float32.
+
+    "auto" runs in bfloat16 where the hardware does it natively (the colour merge stays float32): chroma
+    needs far less precision than bf16 keeps, and the forward pass gets 2-4x faster on such CPUs.
+    """
     parameter = next(model.parameters())
-    return model(pixel_values.to(parameter.device, parameter.dtype)).predicted_ab.float()
+    inputs = pixel_values.to(parameter.device, parameter.dtype).contiguous(memory_format=torch.channels_last)
+    with torch.autocast(parameter.device.type, dtype=torch.bfloat16, enabled=use_bf16(parameter.device, precision)):
+        return model(inputs).predicted_ab.float()

@@ -14,6 +14,7 @@ def colorize(
     model: "str | Path | PreTrainedModel",
     render_size: int = 256,
     saturation: float = 1.0,
+    precision: str = "auto",
 ) -> Image.Image:
     """Colorize one image (path, PIL image, numpy array or tensor) and return a PIL image of the same size.
 
@@ -26,10 +27,11 @@ def colorize(
         render_size: side of the square the model sees (multiple of 32); lower gives bolder colour,
             higher finer colour boundaries.
         saturation: chroma multiplier (0 = gray, 1 = as predicted, 2 = twice as vivid).
+        precision: "auto" (bfloat16 where the hardware runs it natively, else float32), "fp32" or "bf16".
     """
     model, processor = as_colorizer(model)
     inputs = processor(image, render_size=render_size)
-    predicted = predict_ab(model, inputs["pixel_values"])
+    predicted = predict_ab(model, inputs["pixel_values"], precision)
     return processor.post_process_colorization(
         predicted, inputs["original_lightness"], alpha=inputs["alpha"], saturation=saturation
     )[0]
@@ -38,7 +40,7 @@ def colorize(
 class ColorizationPipeline(Pipeline):
     """`pipeline("image-colorization", model=..., image_processor=...)`: image(s) in, colorized PIL image(s) out.
 
-    Call parameters: `render_size` (default: the processor's) and `saturation` (default 1.0).
+    Call parameters: `render_size` (default: the processor's), `saturation` (default 1.0), `precision`.
     """
 
     _load_processor = False
@@ -46,16 +48,17 @@ class ColorizationPipeline(Pipeline):
     _load_feature_extractor = False
     _load_tokenizer = False
 
-    def _sanitize_parameters(self, render_size=None, saturation=None, **kwargs):
+    def _sanitize_parameters(self, render_size=None, saturation=None, precision=None, **kwargs):
         preprocess = {"render_size": render_size} if render_size is not None else {}
+        forward = {"precision": precision} if precision is not None else {}
         postprocess = {"saturation": saturation} if saturation is not None else {}
-        return preprocess, {}, postprocess
+        return preprocess, forward, postprocess
 
     def preprocess(self, image, render_size=None):
         return self.image_processor(image, render_size=render_size)
 
-    def _forward(self, inputs):
-        return {**inputs, "predicted_ab": predict_ab(self.model, inputs["pixel_values"])}
+    def _forward(self, inputs, precision="auto"):
+        return {**inputs, "predicted_ab": predict_ab(self.model, inputs["pixel_values"], precision)}
 
     def postprocess(self, outputs, saturation=1.0):
         return self.image_processor.post_process_colorization(
