@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from . import semantic
 from .color import lab_to_rgb, rgb_to_lab
-from .evaluation_report import bar_chart, comparison_grid, markdown_table
+from .evaluation_report import bar_chart, comparison_grid, display_name, markdown_table
 from .metrics import colourfulness, psnr
 from .palette import image_files
 from .perceptual import PerceptualMetrics
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     notes = "".join(f"- {k.upper()}: {v}\n" for k, v in not_available.items())
     (out / "metrics.md").write_text(f"Data: `{args.data}`, protocol `{args.protocol}`\n\n{table}\n{notes}")
     if grid:
-        comparison_grid(grid, ["gray", *[Path(m).name for m in args.models], "ground truth"], out / "grid.png")
+        comparison_grid(grid, ["gray", *map(display_name, args.models), "ground truth"], out / "grid.png")
     bar_chart(results, out / "bars.png", GRAY)
     print(table + notes)
     return 0

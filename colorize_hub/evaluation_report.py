@@ -7,13 +7,19 @@ from PIL import Image, ImageDraw
 GRID_HEIGHT = 160
 
 
+def display_name(name: str) -> str:
+    """A checkpoint's folder name; a Trainer checkpoint folder keeps its run's name (run/checkpoint-500)."""
+    path = Path(name)
+    return f"{path.parent.name}/{path.name}" if path.name.startswith("checkpoint-") else path.name
+
+
 def markdown_table(results: dict[str, dict], gray: str = "gray") -> str:
     gray_psnr = results[gray]["psnr"]
     has_top1 = "top1" in results[gray]
     header = "| model | PSNR | PSNR − gray | SSIM | ΔE2000 | CF | ΔCF |" + (" top-1 |" if has_top1 else "")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for name, m in results.items():
-        row = (f"| {Path(name).name} | {m['psnr']:.2f} | {m['psnr'] - gray_psnr:+.2f} | {m['ssim']:.4f} | "
+        row = (f"| {display_name(name)} | {m['psnr']:.2f} | {m['psnr'] - gray_psnr:+.2f} | {m['ssim']:.4f} | "
                f"{m['delta_e']:.2f} | {m['colourfulness']:.1f} | {m['delta_colourfulness']:.1f} |")
         lines.append(row + (f" {100 * m['top1']:.1f}% |" if has_top1 else ""))
     first = results[gray]
@@ -48,7 +54,7 @@ def bar_chart(results: dict[str, dict], path: Path, gray: str = "gray") -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [Path(n).name for n in results if n != gray]
+    names = [display_name(n) for n in results if n != gray]
     models = [m for n, m in results.items() if n != gray]
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), dpi=100)
     left.bar(names, [m["psnr"] - results[gray]["psnr"] for m in models], color="tab:blue")
