@@ -78,7 +78,7 @@ def summarize(rows: list[dict]) -> dict[str, float]:
     return means
 
 
-def evaluate(models: list[str], data: str | Path, protocol: str = "short-side-256", render_size: int = 256,
+def evaluate(models: list[str], data: str | Path, protocol: str = "short-side-256", render_size: int | None = None,
              max_images: int | None = None, grid_images: int = 0, perceptual: PerceptualMetrics | None = None):
     """Returns ({row name: mean metrics}, grid rows). The gray row comes first; top-1 where names carry wnids."""
     files = image_files(data)[:max_images]
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", required=True, help="checkpoint names, folders or Hub ids")
     parser.add_argument("--data", required=True, help="folder of ground-truth colour photos")
     parser.add_argument("--protocol", choices=PROTOCOLS, default="short-side-256")
-    parser.add_argument("--render-size", type=int, default=256)
+    parser.add_argument("--render-size", type=int, default=None, help="default: each checkpoint's own")
     parser.add_argument("--max-images", type=int, default=None)
     parser.add_argument("--grid-images", type=int, default=4, help="images in the comparison grid")
     parser.add_argument("--out", required=True, help="folder for metrics.json, metrics.md, grid.png, bars.png")

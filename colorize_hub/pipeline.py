@@ -12,7 +12,7 @@ from .loading import as_colorizer, predict_ab
 def colorize(
     image,
     model: "str | Path | PreTrainedModel",
-    render_size: int = 256,
+    render_size: int | None = None,
     saturation: float = 1.0,
     precision: str = "auto",
 ) -> Image.Image:
@@ -25,7 +25,8 @@ def colorize(
         model: a bundled checkpoint name (e.g. "colorizer-fusion"), a checkpoint folder, a Hub repo id, or a
             loaded model. Loaded by name once, then cached.
         render_size: side of the square the model sees (multiple of 32); lower gives bolder colour,
-            higher finer colour boundaries.
+            higher finer colour boundaries. Default: the checkpoint's own (its preprocessor_config.json), 256
+            for a model passed without one.
         saturation: chroma multiplier (0 = gray, 1 = as predicted, 2 = twice as vivid).
         precision: "auto" (bfloat16 where the hardware runs it natively, else float32), "fp32" or "bf16".
     """

@@ -9,6 +9,7 @@ import argparse
 import json
 from pathlib import Path
 
+from colorize_hub import ColorizationImageProcessor
 from colorize_hub.evaluate import GRAY, evaluate
 from colorize_hub.model_card import DESCRIPTIONS, export_checkpoint, load_summary, write_model_card
 
@@ -21,14 +22,17 @@ def main() -> None:
     parser.add_argument("name", help="checkpoint name, e.g. colorizer-cunet-faces")
     parser.add_argument("--eval", nargs="*", default=[], help="folders of ground-truth colour photos")
     parser.add_argument("--protocol", default="short-side-256")
-    parser.add_argument("--render-size", type=int, default=256)
+    parser.add_argument("--render-size", type=int, default=None,
+                        help="set the checkpoint's render size (its preprocessor_config.json); default: keep the run's")
     args = parser.parse_args()
 
     destination = export_checkpoint(args.run_dir, ROOT / "checkpoints" / args.name)
+    if args.render_size:
+        ColorizationImageProcessor(render_size=args.render_size).save_pretrained(destination)
     summary = load_summary(destination)
     evaluations = {}
     for folder in args.eval:
-        results, _ = evaluate([str(destination)], folder, args.protocol, args.render_size)
+        results, _ = evaluate([str(destination)], folder, args.protocol)
         evaluations[f"{Path(folder).name} ({args.protocol})"] = {"model": results[str(destination)], "gray": results[GRAY]}
     if evaluations:
         (destination / "evaluation.json").write_text(json.dumps(evaluations, indent=2))
