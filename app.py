@@ -62,15 +62,10 @@ ARCHITECTURES = {
 }
 
 
-def find_checkpoints(folder: Path) -> dict[str, Path]:
-    """Name -> folder for every sub-folder with a config.json, like bundled_checkpoints() for another place."""
-    return {p.parent.name: p.parent for p in sorted(Path(folder).glob("*/config.json"))}
-
-
 def default_checkpoints() -> dict[str, Path]:
     """$COLORIZE_HUB_CHECKPOINTS when set (tests, other deployments), else the bundled checkpoints/."""
     folder = os.environ.get(CHECKPOINTS_ENV)
-    return find_checkpoints(Path(folder)) if folder else bundled_checkpoints()
+    return bundled_checkpoints(folder) if folder else bundled_checkpoints()
 
 
 def describe(name: str, folder: Path) -> tuple[str, str]:
@@ -91,20 +86,24 @@ def model_choices(checkpoints: dict[str, Path]) -> list[tuple[str, str]]:
     return choices + [("Compare all models — run every model above on the photo", COMPARE_ALL)]
 
 
-class PhotoUpload(gr.Image):
-    """gr.Image that turns an unreadable upload into a gr.Error (a message, not a stack trace).
+def readable_upload(component: gr.Image) -> gr.Image:
+    """Make an unreadable upload (a text file sent as the image) a gr.Error: a message, not a stack trace.
 
-    A template of gr.Image (same front end); Gradio opens uploads with Pillow before our function runs.
+    Gradio opens uploads with Pillow before our function runs, and reports its failure only as a generic
+    error. The instance's preprocess is wrapped, not subclassed: a gr.Image subclass makes Gradio write an
+    app.pyi stub beside app.py at every import.
     """
+    preprocess = component.preprocess
 
-    is_template = True
-
-    def preprocess(self, payload):
+    def checked(payload):
         try:
-            return super().preprocess(payload)
+            return preprocess(payload)
         except (OSError, ValueError, SyntaxError) as error:  # UnidentifiedImageError is an OSError
             name = getattr(payload, "orig_name", None) or "The upload"
             raise gr.Error(f"{name} is not an image that can be read; upload a PNG, JPEG, WebP or TIFF.") from error
+
+    component.preprocess = checked
+    return component
 
 
 def check_request(image: str | None, render_size: float, saturation: float) -> int:
@@ -164,8 +163,10 @@ def build_demo(checkpoints: dict[str, Path] | None = None) -> gr.Blocks:
     def colorize_one(image: str | None, model: str, render_size: float, saturation: float):
         """Colorize with one model; returns (before, after) for the slider."""
         size = check_request(image, render_size, saturation)
-        if model not in checkpoints:  # the dropdown already refuses names it does not list
+        if model == COMPARE_ALL:
             raise gr.Error("Compare all models has its own button (API: /compare_all); /colorize takes one model.")
+        if model not in checkpoints:  # None; the dropdown itself refuses names it does not list
+            raise gr.Error("Choose a model first.")
         return gray_version(image), run_model(image, checkpoints[model], size, float(saturation))
 
     def compare_all(image: str | None, render_size: float, saturation: float, progress=gr.Progress()):
@@ -190,8 +191,8 @@ def build_demo(checkpoints: dict[str, Path] | None = None) -> gr.Blocks:
         gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
         with gr.Row():
             with gr.Column():
-                image = PhotoUpload(type="filepath", image_mode=None, label="Black-and-white photo",
-                                    sources=["upload", "clipboard"], elem_id="photo")
+                image = readable_upload(gr.Image(type="filepath", image_mode=None, label="Black-and-white photo",
+                                                 sources=["upload", "clipboard"], elem_id="photo"))
                 model = gr.Dropdown(choices, value=first, label="Model", elem_id="model")
                 render_size = gr.Slider(RENDER_MIN, RENDER_MAX, value=256, step=RENDER_STEP, label="Render size (px)",
                                         info="Lower = bolder colour, higher = finer colour detail.")
@@ -245,7 +246,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("colorize_hub").setLevel(logging.INFO)  # ours, without every HTTP request of httpx
     checkpoints = default_checkpoints()
     if not checkpoints:
         logger.warning("No checkpoint found (checkpoints/ or $%s): the model list is empty", CHECKPOINTS_ENV)

@@ -16,11 +16,10 @@ logger = logging.getLogger(__name__)
 BUNDLED_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 
 
-def bundled_checkpoints() -> dict[str, Path]:
-    """Name -> folder of every checkpoint shipped in `checkpoints/` (a folder with config.json)."""
-    if not BUNDLED_CHECKPOINTS.is_dir():
-        return {}
-    return {p.parent.name: p.parent for p in sorted(BUNDLED_CHECKPOINTS.glob("*/config.json"))}
+def bundled_checkpoints(folder: str | Path | None = None) -> dict[str, Path]:
+    """Name -> folder of every checkpoint (a sub-folder with config.json) in `folder`, default `checkpoints/`."""
+    folder = Path(folder) if folder is not None else BUNDLED_CHECKPOINTS
+    return {p.parent.name: p.parent for p in sorted(folder.glob("*/config.json"))} if folder.is_dir() else {}
 
 
 def resolve_checkpoint(name_or_path: str | Path) -> str:

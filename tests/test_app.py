@@ -143,3 +143,22 @@ def test_command_line_honours_port_host_and_share(monkeypatch):
     assert (args.port, args.host, args.share) == (7999, "127.0.0.1", False)
     args = app.parse_args(["--port", "8001", "--share"])
     assert (args.port, args.share) == (8001, True)
+
+
+def test_builds_without_any_checkpoint():
+    """A fresh clone before checkpoints are released still starts (only Compare all, which explains itself)."""
+    demo = app.build_demo({})
+    dropdown = next(block for block in demo.blocks.values() if getattr(block, "elem_id", None) == "model")
+    assert [value for _, value in dropdown.choices] == [app.COMPARE_ALL]
+
+
+def test_readme_front_matter_is_a_gradio_space_running_app_py():
+    import gradio as gr
+    from huggingface_hub import metadata_load
+
+    root = Path(__file__).resolve().parent.parent
+    meta = metadata_load(root / "README.md")
+    assert meta["sdk"] == "gradio" and (root / meta["app_file"]).is_file()
+    assert meta["sdk_version"].split(".")[0] == gr.__version__.split(".")[0]  # the major version app.py is written for
+    assert meta["python_version"] == "3.11" and meta["license"] == "apache-2.0"
+    assert {m.split("/")[-1] for m in meta["models"]} >= set(app.KNOWN_CHECKPOINTS)

@@ -1,0 +1,86 @@
+"""Screenshot of the demo for README: launch app.py on the bundled checkpoints, colorize an example, save a PNG.
+
+Drives a real Chromium (Debian's `chromium` package: `apt-get install chromium`) with Playwright
+(`pip install playwright`; no `playwright install` needed). tests/test_browser.py uses the same helpers.
+
+    python scripts/screenshot_app.py [--image examples/astronaut.jpg] [--model LABEL] [--out docs/screenshot.png]
+                                     [--checkpoints DIR]   # default: checkpoints/ (or $COLORIZE_HUB_CHECKPOINTS)
+"""
+
+import argparse
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 1000}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium: Playwright's own browser download needs a network this project may not have."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        raise RuntimeError("chromium is not installed; run `apt-get install -y chromium`.")
+    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+
+
+def colorize_in_browser(page, url: str, image: Path, model: str | None = None, timeout_ms: int = 120_000):
+    """Open the app, upload `image`, optionally pick `model` by its label, click Colorize; wait for the slider.
+
+    Returns the download button locator (it appears once the full-resolution PNG is ready).
+    """
+    page.goto(url)
+    page.locator("#photo input[type=file]").set_input_files(str(image))
+    page.locator("#photo img").first.wait_for(state="visible", timeout=timeout_ms)
+    if model:
+        page.locator("#model input").click()
+        page.get_by_role("option", name=model).first.click()
+    page.get_by_role("button", name="Colorize", exact=True).click()
+    page.locator("#result img").nth(1).wait_for(state="visible", timeout=timeout_ms)
+    download = page.locator("#download")
+    download.wait_for(state="visible", timeout=timeout_ms)
+    return download
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--image", type=Path, default=ROOT / "examples" / "astronaut.jpg")
+    parser.add_argument("--model", help="start of a dropdown label, e.g. 'Fusion'; default: the first model")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
+    parser.add_argument("--checkpoints", type=Path, help="folder of checkpoint folders instead of checkpoints/")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(ROOT))
+    import app
+    from playwright.sync_api import sync_playwright
+
+    from colorize_hub import bundled_checkpoints
+
+    demo = app.build_demo(bundled_checkpoints(args.checkpoints) if args.checkpoints else None)
+    _, url, _ = app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
+                           quiet=True)
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            page = browser.new_page(viewport=VIEWPORT)
+            colorize_in_browser(page, url, args.image, args.model)
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(args.out), full_page=True)
+            browser.close()
+    finally:
+        demo.close()
+
+
+if __name__ == "__main__":
+    main()
