@@ -31,6 +31,8 @@ DESCRIPTION = (
 )
 COMPARE_ALL = "compare-all"
 CHECKPOINTS_ENV = "COLORIZE_HUB_CHECKPOINTS"
+MAX_PIXELS_ENV = "COLORIZE_HUB_MAX_PIXELS"  # refuse photos with more pixels (checked before decoding)
+DEFAULT_MAX_PIXELS = ColorizationImageProcessor.max_pixels  # 50 megapixels
 MAX_FILE_SIZE = "20mb"
 QUEUE = {"max_size": 16, "default_concurrency_limit": 1}  # one model run at a time: each uses every CPU core
 RENDER_MIN, RENDER_MAX, RENDER_STEP = 128, 512, 32
@@ -68,6 +70,21 @@ def default_checkpoints() -> dict[str, Path]:
     return bundled_checkpoints(folder) if folder else bundled_checkpoints()
 
 
+def max_pixels_from_env() -> int:
+    """$COLORIZE_HUB_MAX_PIXELS (a whole number, e.g. 20000000 or 20_000_000) when set, else 50 megapixels."""
+    value = os.environ.get(MAX_PIXELS_ENV, "").strip()
+    if not value:
+        return DEFAULT_MAX_PIXELS
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = 0
+    if limit <= 0:
+        raise ColorizationError(f"${MAX_PIXELS_ENV} must be a positive whole number of pixels, e.g. 20000000; "
+                                f"got {value!r}.")
+    return limit
+
+
 def describe(name: str, folder: Path) -> tuple[str, str]:
     """(human name, description): from KNOWN_CHECKPOINTS, else readable defaults from the folder's config.json."""
     if name in KNOWN_CHECKPOINTS:
@@ -87,18 +104,25 @@ def model_choices(checkpoints: dict[str, Path]) -> list[tuple[str, str]]:
 
 
 def readable_upload(component: gr.Image) -> gr.Image:
-    """Make an unreadable upload (a text file sent as the image) a gr.Error: a message, not a stack trace.
+    """Hand an uploaded file's path to our own loader, which checks its size before decoding and explains
+    every failure; anything Gradio itself cannot handle becomes a gr.Error, a message, not a stack trace.
 
-    Gradio opens uploads with Pillow before our function runs, and reports its failure only as a generic
-    error. The instance's preprocess is wrapped, not subclassed: a gr.Image subclass makes Gradio write an
-    app.pyi stub beside app.py at every import.
+    Gradio's preprocess opens uploads with Pillow before our function runs (refusing a decompression bomb
+    with a generic error). For an uploaded file (type="filepath", image_mode=None) it would only return the
+    path, so the path is returned directly; data: URLs still go through Gradio. The instance's preprocess is
+    wrapped, not subclassed: a gr.Image subclass makes Gradio write an app.pyi stub beside app.py at every import.
     """
     preprocess = component.preprocess
 
     def checked(payload):
+        path = getattr(payload, "path", None)
+        if path and not str(getattr(payload, "url", None) or "").startswith("data:"):
+            return str(path)
         try:
             return preprocess(payload)
-        except (OSError, ValueError, SyntaxError) as error:  # UnidentifiedImageError is an OSError
+        except gr.Error:
+            raise
+        except Exception as error:  # noqa: BLE001 - UnidentifiedImageError, DecompressionBombError, ...
             name = getattr(payload, "orig_name", None) or "The upload"
             raise gr.Error(f"{name} is not an image that can be read; upload a PNG, JPEG, WebP or TIFF.") from error
 
@@ -110,10 +134,18 @@ def check_request(image: str | None, render_size: float, saturation: float) -> i
     """Refuse what the sliders cannot produce (API callers can send anything); return render size as int."""
     if image is None:
         raise gr.Error("Upload a black-and-white photo first (PNG, JPEG, WebP, TIFF...).")
-    size = int(render_size)
-    if size != render_size or not RENDER_MIN <= size <= RENDER_MAX or size % RENDER_STEP:
+    try:
+        size = int(render_size)
+        size_ok = size == render_size and RENDER_MIN <= size <= RENDER_MAX and not size % RENDER_STEP
+    except (TypeError, ValueError, OverflowError):  # None, NaN, infinity, text
+        size_ok = False
+    if not size_ok:
         raise gr.Error(f"Render size must be a multiple of {RENDER_STEP} from {RENDER_MIN} to {RENDER_MAX}.")
-    if not 0 <= saturation <= 2:
+    try:
+        saturation_ok = 0 <= saturation <= 2  # False for NaN
+    except TypeError:
+        saturation_ok = False
+    if not saturation_ok:
         raise gr.Error("Saturation must be between 0 (gray) and 2 (twice as vivid).")
     return size
 
@@ -123,23 +155,38 @@ def human_message(error: Exception, image: str) -> str:
     return str(error).replace(str(image), Path(image).name)
 
 
-def run_model(image: str, folder: Path, render_size: int, saturation: float) -> Image.Image:
-    """colorize() with its ColorizationError (bad input, bad checkpoint) shown to the user as a gr.Error."""
+def run_model(image: str, name: str, folder: Path, render_size: int, saturation: float,
+              max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """colorize() with its ColorizationError (bad input, bad checkpoint) shown to the user as a gr.Error.
+
+    Server paths are replaced by the photo's file name and the checkpoint's name; an unexpected failure is
+    logged here with its traceback and reaches the user as a short message, and the app carries on.
+    """
     try:
-        return colorize(image, model=str(folder), render_size=render_size, saturation=saturation)
+        return colorize(image, model=str(folder), render_size=render_size, saturation=saturation,
+                        max_pixels=max_pixels)
     except ColorizationError as error:
-        raise gr.Error(human_message(error, image)) from error
-    except (RuntimeError, MemoryError) as error:
+        raise gr.Error(human_message(error, image).replace(str(folder), name)) from error
+    except Exception as error:  # noqa: BLE001 - RuntimeError, MemoryError...: one request fails, not the app
         logger.exception("Colorizing %s with %s failed", image, folder)
         raise gr.Error("The model could not process this photo; try a smaller render size or image.") from error
 
 
-def gray_version(image: str) -> Image.Image:
-    """The 'before' image: the photo's own CIE L with no colour, the exact lightness the result keeps."""
+def gray_version(image: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """The 'before' image: the photo's own CIE L with no colour, the exact lightness the result keeps.
+
+    It also checks the upload: a photo that cannot be used gives a gr.Error saying why, before any model runs.
+    """
     processor = ColorizationImageProcessor()
-    loaded = processor.load_image(image)
-    no_colour = torch.zeros(1, 2, 1, 1)
-    return processor.post_process_colorization(no_colour, [loaded.lightness], alpha=[loaded.alpha])[0]
+    try:
+        loaded = processor.load_image(image, max_pixels=max_pixels)
+        no_colour = torch.zeros(1, 2, 1, 1)
+        return processor.post_process_colorization(no_colour, [loaded.lightness], alpha=[loaded.alpha])[0]
+    except ColorizationError as error:
+        raise gr.Error(human_message(error, image)) from error
+    except Exception as error:  # noqa: BLE001
+        logger.exception("Reading %s failed", image)
+        raise gr.Error("This photo could not be read; upload it again as PNG or JPEG.") from error
 
 
 def save_download(slider: tuple[str, str] | None, image: str | None, model: str, folder: Path) -> gr.DownloadButton:
@@ -152,9 +199,15 @@ def save_download(slider: tuple[str, str] | None, image: str | None, model: str,
     return gr.DownloadButton(f"Download {target.name}", value=str(target), visible=True)
 
 
-def build_demo(checkpoints: dict[str, Path] | None = None) -> gr.Blocks:
-    """The Blocks app on `checkpoints` (name -> folder); default: $COLORIZE_HUB_CHECKPOINTS or checkpoints/."""
+def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | None = None) -> gr.Blocks:
+    """The Blocks app on `checkpoints` (name -> folder); default: $COLORIZE_HUB_CHECKPOINTS or checkpoints/.
+
+    `max_pixels`: photos with more pixels are refused before decoding; default $COLORIZE_HUB_MAX_PIXELS, else 50 MP.
+    """
     checkpoints = default_checkpoints() if checkpoints is None else dict(checkpoints)
+    max_pixels = max_pixels_from_env() if max_pixels is None else max_pixels
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels <= 0:
+        raise ColorizationError(f"max_pixels must be a positive whole number of pixels; got {max_pixels!r}.")
     choices = model_choices(checkpoints)
     first = choices[0][1]  # the first checkpoint, or Compare all when there is none
     one = first != COMPARE_ALL
@@ -167,18 +220,31 @@ def build_demo(checkpoints: dict[str, Path] | None = None) -> gr.Blocks:
             raise gr.Error("Compare all models has its own button (API: /compare_all); /colorize takes one model.")
         if model not in checkpoints:  # None; the dropdown itself refuses names it does not list
             raise gr.Error("Choose a model first.")
-        return gray_version(image), run_model(image, checkpoints[model], size, float(saturation))
+        before = gray_version(image, max_pixels)
+        return before, run_model(image, model, checkpoints[model], size, float(saturation), max_pixels)
 
     def compare_all(image: str | None, render_size: float, saturation: float, progress=gr.Progress()):
-        """Colorize with every model; returns (image, human name) pairs for the gallery."""
+        """Colorize with every model; returns (image, human name) pairs for the gallery.
+
+        A model that fails (a damaged checkpoint) is left out with a warning; a photo that cannot be used,
+        or every model failing, is an error.
+        """
         size = check_request(image, render_size, saturation)
         if not checkpoints:
             raise gr.Error("No model is available: the checkpoint folder holds no checkpoint.")
-        results = []
+        gray_version(image, max_pixels)  # refuse a bad photo once, before any model runs
+        results, failures = [], []
         for index, (name, folder) in enumerate(checkpoints.items()):
             human = describe(name, folder)[0]
             progress((index, len(checkpoints)), desc=f"Colorizing with {human}")
-            results.append((run_model(image, folder, size, float(saturation)), human))
+            try:
+                results.append((run_model(image, name, folder, size, float(saturation), max_pixels), human))
+            except gr.Error as error:
+                failures.append(f"{human}: {error.message}")
+        if not results:
+            raise gr.Error("No model could colorize this photo. " + " ".join(failures))
+        for failure in failures:
+            gr.Warning(f"Left out {failure}")
         return results
 
     def switch_mode(model: str):
@@ -241,6 +307,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
                         help="address to listen on; 0.0.0.0 to serve the network (Spaces set GRADIO_SERVER_NAME)")
     parser.add_argument("--share", action="store_true", help="also open a temporary public gradio.live link")
+    parser.add_argument("--max-pixels", type=int, default=None,
+                        help=f"refuse photos with more pixels, before decoding them (or ${MAX_PIXELS_ENV}; default "
+                             f"{DEFAULT_MAX_PIXELS:,})")
     return parser.parse_args(argv)
 
 
@@ -252,7 +321,8 @@ def main(argv: list[str] | None = None) -> None:
     if not checkpoints:
         logger.warning("No checkpoint found (checkpoints/ or $%s): the model list is empty", CHECKPOINTS_ENV)
     warm_up(checkpoints)
-    launch(build_demo(checkpoints), server_name=args.host, server_port=args.port, share=args.share)
+    demo = build_demo(checkpoints, max_pixels=args.max_pixels)
+    launch(demo, server_name=args.host, server_port=args.port, share=args.share)
 
 
 if __name__ == "__main__":

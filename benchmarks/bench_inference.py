@@ -2,7 +2,8 @@
 
 Per checkpoint, each in a fresh subprocess (clean peak RSS): end-to-end `colorize()` latency (decode -> render
 -> full-resolution merge) on 512x384, 1024x768 and 2048x1536 inputs at render sizes 256 and 512; forward-only
-latency; batch throughput; parameter count; peak RSS. Median of --repeats runs after a warm-up. Writes
+latency, in PyTorch and in ONNX Runtime (the checkpoint exported by `colorize-hub export`); batch throughput;
+parameter count; peak RSS. Median of --repeats runs after a warm-up. Writes
 benchmarks/results/inference.{md,json}.
 
     python benchmarks/bench_inference.py [--checkpoints NAME ...] [--repeats 5] [--threads N]
@@ -62,8 +63,31 @@ def bench_checkpoint(name: str, repeats: int) -> dict:
             result[f"forward_r{render}_ms"] = 1000 * median_seconds(lambda: model(x), repeats)
         batch = torch.rand(8, 1, 256, 256) * 2 - 1
         result["batch8_r256_images_per_s"] = 8 / median_seconds(lambda: model(batch), max(3, repeats // 2))
+    result["onnx_forward_r256_ms"] = onnx_forward_ms(name, repeats)
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+def onnx_forward_ms(name: str, repeats: int) -> float | None:
+    """Forward latency at 256 under ONNX Runtime (CPU, same thread count as torch), of the checkpoint exported
+    to a temporary .onnx file by `colorize-hub export`; None where the export or onnxruntime is unavailable."""
+    import tempfile
+
+    try:
+        import onnxruntime
+
+        from colorize_hub.onnx_export import export_onnx
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = export_onnx(name, Path(folder) / "model.onnx")
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = torch.get_num_threads()
+            session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # noqa: BLE001 - a benchmark column, not a reason to stop the benchmark
+        print(f"{name}: no ONNX Runtime timing ({type(error).__name__}: {error})", file=sys.stderr)
+        return None
+    x = (torch.rand(1, 1, 256, 256) * 2 - 1).numpy()
+    return 1000 * median_seconds(lambda: session.run(None, {"pixel_values": x}), repeats)
 
 
 def bench_reference(repeats: int) -> dict:
@@ -98,12 +122,15 @@ def markdown(results: list[dict], reference: dict, all_rss: float, threads: int)
     lines = [f"Threads: {threads}; CPU: {platform.processor() or platform.machine()}; median of runs after warm-up.",
              "", f"ECCV16 reference forward at 256: **{reference['forward_r256_ms']:.0f} ms** "
              f"({reference['parameters'] / 1e6:.1f} M parameters).", "",
-             "| checkpoint | params (M) | forward 256 (ms) | forward 512 (ms) | 1024x768 @256 e2e (ms) | speed-up vs ECCV16 | "
+             "| checkpoint | params (M) | forward 256 (ms) | ONNX Runtime forward 256 (ms) | forward 512 (ms) | "
+             "1024x768 @256 e2e (ms) | speed-up vs ECCV16 | "
              "512x384 @256 | 2048x1536 @256 | 1024x768 @512 | 2048x1536 @512 | batch 8 @256 (img/s) | peak RSS (MiB) |",
-             "|" + "---|" * 12]
+             "|" + "---|" * 13]
     for r in results:
+        onnx_ms = r.get("onnx_forward_r256_ms")
         lines.append(
-            f"| {r['name']} | {r['parameters'] / 1e6:.2f} | {r['forward_r256_ms']:.1f} | {r['forward_r512_ms']:.1f} | "
+            f"| {r['name']} | {r['parameters'] / 1e6:.2f} | {r['forward_r256_ms']:.1f} | "
+            f"{'n/a' if onnx_ms is None else f'{onnx_ms:.1f}'} | {r['forward_r512_ms']:.1f} | "
             f"{r[key]:.1f} | {reference['forward_r256_ms'] / r[key]:.1f}x | {r['e2e_512x384_r256_ms']:.1f} | "
             f"{r['e2e_2048x1536_r256_ms']:.1f} | {r['e2e_1024x768_r512_ms']:.1f} | {r['e2e_2048x1536_r512_ms']:.1f} | "
             f"{r['batch8_r256_images_per_s']:.1f} | {r['peak_rss_mib']:.0f} |")

@@ -1,8 +1,8 @@
 """Trainer callbacks: an exponential moving average of the weights, and a loss-curve picture."""
 
 import json
-import logging
 import os
+import logging
 from pathlib import Path
 
 import torch
@@ -24,13 +24,26 @@ class EmaCallback(TrainerCallback):
     def __init__(self, decay: float = 0.999):
         self.decay = decay
         self.shadow: dict[str, torch.Tensor] | None = None
+        self._resumed: dict[str, torch.Tensor] | None = None
 
     def _start(self, model, args):
+        if self._resumed is not None:  # load_checkpoint_files ran (AtomicCheckpointMixin)
+            self.shadow, self._resumed = self._resumed, None
+            return
         self.shadow = {k: v.detach().clone().float() for k, v in model.state_dict().items()}
-        checkpoint = args.resume_from_checkpoint
+        checkpoint = args.resume_from_checkpoint  # a plain Trainer: the checkpoint named in the arguments
         if isinstance(checkpoint, str) and os.path.isfile(os.path.join(checkpoint, EMA_FILE)):
             self.shadow = load_file(os.path.join(checkpoint, EMA_FILE))
             logger.info("Resumed the weight average from %s", checkpoint)
+
+    def load_checkpoint_files(self, folder):
+        if os.path.isfile(os.path.join(folder, EMA_FILE)):
+            self._resumed = load_file(os.path.join(folder, EMA_FILE))
+            logger.info("Resumed the weight average from %s", folder)
+
+    def save_checkpoint_files(self, folder):
+        if self.shadow is not None:
+            save_file({k: v.contiguous() for k, v in self.shadow.items()}, os.path.join(folder, EMA_FILE))
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
         self._start(model, args)
@@ -45,9 +58,10 @@ class EmaCallback(TrainerCallback):
                 self.shadow[key].copy_(value)
 
     def on_save(self, args, state, control, **kwargs):
+        """A plain Trainer: add the average to the checkpoint just written (AtomicCheckpointMixin did it already)."""
         folder = os.path.join(args.output_dir, f"checkpoint-{state.global_step}")
-        if self.shadow is not None and os.path.isdir(folder) and args.should_save:
-            save_file({k: v.contiguous() for k, v in self.shadow.items()}, os.path.join(folder, EMA_FILE))
+        if os.path.isdir(folder) and args.should_save and not os.path.isfile(os.path.join(folder, EMA_FILE)):
+            self.save_checkpoint_files(folder)
 
     @torch.no_grad()
     def on_train_end(self, args, state, control, model=None, **kwargs):

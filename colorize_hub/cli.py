@@ -1,4 +1,9 @@
-"""`colorize-hub`: the command line. One subcommand per task; each has --help with examples."""
+"""`colorize-hub`: the command line. One subcommand per task; each has --help with examples.
+
+`train` and `evaluate` have their own parsers (every TrainingArguments flag, the evaluation options) and are
+handed the rest of the command line before argparse sees it. Exit codes: 0 done, 1 some inputs failed (the rest
+were done), 2 nothing could be done (bad model, bad arguments, refused output).
+"""
 
 import argparse
 import logging
@@ -6,6 +11,9 @@ import sys
 from pathlib import Path
 
 from .errors import ColorizationError
+
+MODEL_HELP = "bundled checkpoint name, checkpoint folder or Hub repo id (ORG/NAME)"
+RENDER_HELP = "side of the square the model sees, a multiple of 32 (default: the checkpoint's own)"
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -18,47 +26,131 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _colorize(args: argparse.Namespace) -> int:
-    from . import colorize
+    from .batch import BatchReport, plan, run_jobs, single_job
+    from .palette import IMAGE_SUFFIXES
 
     output = Path(args.output)
-    if output.resolve() == Path(args.input).resolve():
-        raise ColorizationError("The output path is the input path: choose another, inputs are never overwritten.")
-    result = colorize(args.input, model=args.model, render_size=args.render_size, saturation=args.saturation)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    result.save(output)
-    print(f"{args.input} -> {output}")
+    single = len(args.inputs) == 1 and Path(args.inputs[0]).is_file() and output.suffix.lower() in IMAGE_SUFFIXES
+    if single:  # `colorize old.jpg -o old_color.png`: one file to one named output
+        jobs, problems = [single_job(args.inputs[0], output, args.compare)], []
+    else:
+        jobs, problems = plan(args.inputs, output, args.compare)
+    report = run_jobs(jobs, args.model, args.render_size, args.saturation, args.overwrite,
+                      progress=not args.quiet, report=BatchReport(failed=list(problems)))
+    for source, reason in report.skipped:
+        print(f"skipped {source}: {reason}", file=sys.stderr)
+    for source, reason in report.failed:
+        print(f"failed {source}: {reason}", file=sys.stderr)
+    print(f"{report.summary()}; outputs in {output.parent if single else output}")
+    return 1 if report.failed else 0
+
+
+def _video(args: argparse.Namespace) -> int:
+    from .video import colorize_video
+
+    report = colorize_video(args.input, args.output, args.model, args.render_size, args.saturation,
+                            smoothing=args.smoothing, batch_size=args.batch_size, crf=args.crf,
+                            overwrite=args.overwrite, progress=not args.quiet)
+    audio = ", ".join(report.audio) if report.audio else "no audio track"
+    print(f"{args.input} -> {args.output}: {report.frames} frames, {len(report.scene_cuts)} scene cut(s), {audio}")
     return 0
 
 
+def _push(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .hub import push_checkpoint, stage_checkpoint
+
+    if args.dry_run:
+        with tempfile.TemporaryDirectory() as staging:
+            files = stage_checkpoint(args.checkpoint, staging, args.repo_id, args.metrics)
+            print(f"would upload to {args.repo_id}:", *files, sep="\n  ")
+        return 0
+    url = push_checkpoint(args.checkpoint, args.repo_id, private=args.private, metrics=args.metrics,
+                          commit_message=args.commit_message)
+    print(f"{args.checkpoint} -> {url}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .onnx_export import export_onnx
+
+    path = export_onnx(args.checkpoint, args.onnx, render_size=args.render_size)
+    print(f"{args.checkpoint} -> {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def _subcommand(commands, name: str, help: str, examples: list[str], run) -> argparse.ArgumentParser:
+    parser = commands.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".",
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="examples:\n" + "\n".join(f"  colorize-hub {name} {e}" for e in examples))
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _image_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help=MODEL_HELP)
+    parser.add_argument("--render-size", type=int, default=None, help=RENDER_HELP)
+    parser.add_argument("--saturation", type=float, default=1.0,
+                        help="chroma multiplier: 0 gray, 1 as predicted, 2 vivid")
+    parser.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="colorize-hub", description="Colorize black-and-white photos.")
+    parser = argparse.ArgumentParser(prog="colorize-hub", description="Colorize black-and-white photos and videos.",
+                                     epilog="Run `colorize-hub COMMAND --help` for a command's options and examples.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("train", add_help=False, help="train an architecture with transformers.Trainer "
+                                                      "(all TrainingArguments; see train --help)")
+    commands.add_parser("evaluate", add_help=False,
+                        help="PSNR, SSIM, ΔE2000 and colourfulness of models against colour photos")
+    _subcommand(commands, "list", "list the architectures and the bundled checkpoints", [""], _list)
 
-    commands.add_parser(
-        "train",
-        help="train an architecture with transformers.Trainer (all TrainingArguments; see train --help)",
-        add_help=False,
-    )
+    one = _subcommand(commands, "colorize", "colorize image files, folders (recursively) and globs", [
+        "old.jpg -o old_color.png --model colorizer-fusion",
+        "scans/ 'more/**/*.tif' -o colored/ --model colorizer-gan --render-size 384 --compare",
+        "family/ -o family_color/ --model ORG/colorizer-gan --saturation 1.3 --overwrite",
+    ], _colorize)
+    one.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders (searched recursively) or globs")
+    one.add_argument("-o", "--output", required=True, metavar="OUTDIR",
+                     help="output folder (<stem>_color.png each; a folder input keeps its tree), or a .png/.jpg "
+                          "file name when there is a single input file; inputs are never overwritten")
+    one.add_argument("--compare", action="store_true", help="also write <stem>_compare.png: input gray | colorized")
+    _image_options(one)
 
-    commands.add_parser(
-        "evaluate", help="PSNR, SSIM, ΔE2000 and colourfulness of models against colour photos", add_help=False
-    )
+    video = _subcommand(commands, "video", "colorize a video frame by frame with steady colour, keeping its audio", [
+        "old_film.mp4 -o old_film_color.mp4 --model colorizer-fusion",
+        "reel.mkv -o reel_color.mkv --model colorizer-gan --render-size 256 --smoothing 0.8 --crf 20",
+    ], _video)
+    video.add_argument("input", help="video file (anything FFmpeg reads)")
+    video.add_argument("-o", "--output", required=True, help="output video: .mp4, .m4v, .mov or .mkv (H.264)")
+    video.add_argument("--smoothing", type=float, default=0.7,
+                       help="weight of the past in the moving average of the colour, in [0, 1) (0 = off; default 0.7)")
+    video.add_argument("--batch-size", type=int, default=8, help="frames per forward pass")
+    video.add_argument("--crf", type=int, default=18, help="H.264 quality, lower is better (default 18)")
+    _image_options(video)
 
-    listing = commands.add_parser("list", help="list the architectures and the bundled checkpoints")
-    listing.set_defaults(run=_list)
+    push = _subcommand(commands, "push", "publish a checkpoint to the Hugging Face Hub with its model card", [
+        "checkpoints/colorizer-gan --repo-id ORG/colorizer-gan",
+        "checkpoints/colorizer-gan --repo-id ORG/colorizer-gan --private --metrics results/kodak24/metrics.json",
+        "checkpoints/colorizer-gan --repo-id ORG/colorizer-gan --dry-run",
+    ], _push)
+    push.add_argument("checkpoint", help="checkpoint folder (config.json, model.safetensors, ...)")
+    push.add_argument("--repo-id", required=True, help="Hub model repo, ORG/NAME (created if it does not exist)")
+    push.add_argument("--private", action="store_true", help="create the repo private")
+    push.add_argument("--metrics", nargs="*", default=[],
+                      help="metrics.json files of `colorize-hub evaluate` to put in the card (beside evaluation.json)")
+    push.add_argument("--commit-message", default=None)
+    push.add_argument("--dry-run", action="store_true", help="list what would be uploaded; upload nothing")
 
-    one = commands.add_parser(
-        "colorize",
-        help="colorize one image",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  colorize-hub colorize old.jpg -o old_color.png --model colorizer-fusion",
-    )
-    one.add_argument("input", help="image file")
-    one.add_argument("-o", "--output", required=True, help="where to write the colorized image")
-    one.add_argument("--model", required=True, help="bundled checkpoint name, checkpoint folder or Hub id")
-    one.add_argument("--render-size", type=int, default=256, help="side the model sees (multiple of 32)")
-    one.add_argument("--saturation", type=float, default=1.0, help="chroma multiplier, 0-2")
-    one.set_defaults(run=_colorize)
+    export = _subcommand(commands, "export", "export a checkpoint to ONNX (dynamic batch, height and width)", [
+        "checkpoints/colorizer-fusion --onnx colorizer-fusion.onnx",
+        "ORG/colorizer-gan --onnx gan.onnx",
+    ], _export)
+    export.add_argument("checkpoint", help=MODEL_HELP)
+    export.add_argument("--onnx", required=True, help="output .onnx file (weights included)")
+    export.add_argument("--render-size", type=int, default=None, help="render size recorded in the file's metadata")
     return parser
 
 

@@ -2,7 +2,8 @@
 
 The generator is the Trainer's model (its optimizer, scheduler, checkpoints and `save_model` are the
 Trainer's own); the discriminator and its optimizer live here and are saved into, and restored from, every
-checkpoint, so `resume_from_checkpoint` resumes both networks.
+checkpoint, so `resume_from_checkpoint` resumes both networks. Checkpoints are written atomically
+(`AtomicCheckpointMixin`): a run killed while saving never leaves a half-written `checkpoint-N/`.
 """
 
 import os
@@ -12,13 +13,14 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 from transformers import Trainer
 
+from .checkpointing import AtomicCheckpointMixin
 from .models import ColorizerGanDiscriminator
 
 DISCRIMINATOR_DIR = "discriminator"
 DISCRIMINATOR_OPTIMIZER = "discriminator_optimizer.pt"
 
 
-class GanTrainer(Trainer):
+class GanTrainer(AtomicCheckpointMixin, Trainer):
     def __init__(self, *args, discriminator: ColorizerGanDiscriminator, lambda_l1: float = 100.0,
                  discriminator_learning_rate: float | None = None, **kwargs):
         super().__init__(*args, **kwargs)

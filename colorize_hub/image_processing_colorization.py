@@ -18,7 +18,9 @@ from transformers.image_processing_base import BatchFeature
 from transformers.image_utils import SizeDict
 from transformers.processing_utils import ImagesKwargs
 
-from . import color
+from .color import (
+    AB_SCALE, array_to_lightness, denormalize_ab, lab_to_rgb_keep_lightness, normalize_l, rgb_to_normalized_lab,
+)
 from .errors import ColorizationError
 
 logger = logging.getLogger(__name__)
@@ -54,7 +56,8 @@ class ColorizationImageProcessorKwargs(ImagesKwargs, total=False):
 def _positive_int(value: Any, name: str, multiple: int = 1) -> int:
     """Validate a setting; render_size must be a multiple of 32 because the models downsample by 32."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0 or value % multiple:
-        raise ColorizationError(f"{name} must be a positive multiple of {multiple}, got {value!r}; e.g. 256 or 512.")
+        what = f"a positive multiple of {multiple}, e.g. 256 or 512" if multiple > 1 else "a positive whole number"
+        raise ColorizationError(f"{name} must be {what}; got {value!r}.")
     return int(value)
 
 
@@ -128,51 +131,73 @@ class ColorizationImageProcessor(TorchvisionBackend):
         render_size = _positive_int(render_size, "render_size", 32)
         super().__init__(render_size=render_size, max_pixels=_positive_int(max_pixels, "max_pixels"), **kwargs)
 
-    def _check_pixels(self, width: int, height: int, source: str) -> None:
+    def _limit(self, max_pixels: int | None) -> int:
+        """The pixel limit of one call: its own ``max_pixels`` when given, else the processor's setting."""
+        return self.max_pixels if max_pixels is None else _positive_int(max_pixels, "max_pixels")
+
+    def _check_pixels(self, width: int, height: int, source: str, max_pixels: int | None = None) -> None:
         """Refuse empty images and images over max_pixels, from their size alone (no pixel data needed)."""
+        limit = self._limit(max_pixels)
         if width <= 0 or height <= 0:
             raise ColorizationError(f"{source} is empty ({width}x{height}); pass an image with pixels.")
-        if width * height > self.max_pixels:
-            msg = f"{source} is {width}x{height} = {width * height:,} pixels, more than max_pixels={self.max_pixels:,}"
+        if width * height > limit:
+            msg = f"{source} is {width}x{height} = {width * height:,} pixels, more than max_pixels={limit:,}"
             raise ColorizationError(msg + "; downscale it first or raise max_pixels.")
 
-    def load_image(self, image: ImageLike) -> LoadedImage:
+    def load_image(self, image: ImageLike, max_pixels: int | None = None) -> LoadedImage:
         """Load a path, PIL image, numpy array (H, W[, C]) or tensor ([C,] H, W) as full-size L and alpha.
 
         Numpy: C in {1: gray, 2: gray+alpha, 3: RGB, 4: RGBA}; dtypes uint8, uint16 (/ 65535), bool,
         float (expected in [0, 1]; values outside are clipped). Tensors: float in [0, 1], C in 1..4.
         Files and PIL images get their EXIF orientation applied; files use their first frame.
+        ``max_pixels`` overrides the processor's limit for this call (checked before any pixel is decoded).
+        Anything that cannot be loaded raises :class:`ColorizationError` saying why.
         """
+        limit = self._limit(max_pixels)
         if isinstance(image, torch.Tensor):
-            return self._from_array(self._tensor_to_array(image), "The tensor")
+            return self._from_array(self._tensor_to_array(image), "The tensor", limit)
         if isinstance(image, np.ndarray):
-            return self._from_array(image, "The numpy array")
+            return self._from_array(image, "The numpy array", limit)
         if not isinstance(image, (str, os.PathLike, Image.Image)):
             kind = type(image).__name__
             raise ColorizationError(f"Cannot load an image from {kind}; pass a path, PIL.Image, numpy array or tensor.")
         source = "The PIL image" if isinstance(image, Image.Image) else f"Image file {image}"
-        if not isinstance(image, Image.Image) and not Path(image).is_file():
-            raise ColorizationError(f"{source} does not exist or is not a file; pass the path of one image file.")
+        if not isinstance(image, Image.Image):
+            path = Path(image)
+            if not path.is_file():  # False for a folder, a missing file, or a name the OS cannot represent
+                raise ColorizationError(f"{source} does not exist or is not a file; pass the path of one image file.")
+            if path.stat().st_size == 0:
+                raise ColorizationError(f"{source} is empty (0 bytes); it holds no image: check the file, or copy or upload it again.")
         try:
             if isinstance(image, Image.Image):
-                pixels, scale, alpha, is_l = self._decode(image, source)
+                pixels, scale, alpha, is_l = self._decode(image, source, limit)
             else:
                 with Image.open(image) as img:  # lazy: only the header is read here
                     img.seek(0)  # first frame of animated GIF / PNG / WebP / TIFF
-                    pixels, scale, alpha, is_l = self._decode(img, source)
+                    pixels, scale, alpha, is_l = self._decode(img, source, limit)
         except ColorizationError:
             raise
         except Image.DecompressionBombError as err:
-            raise ColorizationError(f"{source} exceeds Pillow's pixel limit ({err}); downscale it first.") from err
+            msg = f"{source} has too many pixels to open safely ({err}); downscale it below max_pixels={limit:,} first."
+            raise ColorizationError(msg) from err
         except UnidentifiedImageError as err:
             raise ColorizationError(f"{source} is not an image Pillow can read; convert it to PNG or JPEG.") from err
-        except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError) as err:
-            raise ColorizationError(f"{source} could not be decoded ({err}): it is corrupt or truncated.") from err
-        return LoadedImage(color.array_to_lightness(pixels, scale, is_l), alpha)
+        except PermissionError as err:
+            raise ColorizationError(f"{source} cannot be read ({err}); check the file's permissions.") from err
+        except MemoryError as err:
+            raise ColorizationError(f"{source} needs more memory than is free to decode; downscale it first.") from err
+        except Exception as err:  # noqa: BLE001 - a crafted file can make any decoder fail in any way
+            raise ColorizationError(
+                f"{source} could not be decoded ({type(err).__name__}: {err}): it is corrupt or truncated; "
+                "re-export it as PNG or JPEG."
+            ) from err
+        return LoadedImage(array_to_lightness(pixels, scale, is_l), alpha)
 
-    def _decode(self, img: Image.Image, source: str) -> tuple[np.ndarray, float, np.ndarray | None, bool]:
+    def _decode(
+        self, img: Image.Image, source: str, max_pixels: int
+    ) -> tuple[np.ndarray, float, np.ndarray | None, bool]:
         """Check the header size BEFORE decoding, apply EXIF orientation, then decode."""
-        self._check_pixels(*img.size, source=source)
+        self._check_pixels(*img.size, source=source, max_pixels=max_pixels)
         orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
         if orientation in range(2, 9):  # exif_transpose always copies: skip it when it would be a no-op
             logger.debug("%s: applying EXIF orientation %s", source, orientation)
@@ -191,7 +216,7 @@ class ColorizationImageProcessor(TorchvisionBackend):
             raise ColorizationError(msg + "; pass a batch as a list of images.")
         return tensor.numpy()
 
-    def _from_array(self, arr: np.ndarray, source: str) -> LoadedImage:
+    def _from_array(self, arr: np.ndarray, source: str, max_pixels: int) -> LoadedImage:
         """Channel-last array -> LoadedImage; the dtype sets the scale (uint8 /255, uint16 /65535, bool, float)."""
         if arr.ndim == 3 and arr.shape[-1] in (1, 2, 3, 4):
             gray_or_rgb, alpha = (arr[..., :-1], arr[..., -1]) if arr.shape[-1] in (2, 4) else (arr, None)
@@ -201,7 +226,7 @@ class ColorizationImageProcessor(TorchvisionBackend):
             gray_or_rgb, alpha = arr, None
         else:
             raise ColorizationError(f"{source} has shape {arr.shape}; expected (H, W) or (H, W, C<=4), channels last.")
-        self._check_pixels(arr.shape[1], arr.shape[0], source=source)
+        self._check_pixels(arr.shape[1], arr.shape[0], source=source, max_pixels=max_pixels)
         if arr.dtype.kind == "f":
             if not _finite(arr):
                 raise ColorizationError(f"{source} contains NaN or infinity; replace them before colorizing.")
@@ -209,30 +234,31 @@ class ColorizationImageProcessor(TorchvisionBackend):
             raise ColorizationError(f"{source} has dtype {arr.dtype}; use uint8, uint16, bool or float in [0, 1].")
         scale = _INT_SCALES.get(arr.dtype, 1.0)  # floats are expected in [0, 1]; anything outside is clipped
         alpha = None if alpha is None else _alpha_to_uint8(alpha)
-        return LoadedImage(color.array_to_lightness(gray_or_rgb, scale), alpha)
+        return LoadedImage(array_to_lightness(gray_or_rgb, scale), alpha)
 
     def preprocess(  # type: ignore[override]
         self, images: ImageLike | list[ImageLike], render_size: int | None = None, return_tensors: str | None = "pt",
-        **kwargs: Any,
+        max_pixels: int | None = None, **kwargs: Any,
     ) -> BatchFeature:
         """Load images and return ``pixel_values`` (B, 1, render, render) normalised L.
 
-        Also returns ``original_lightness`` (list of (1, H, W) L tensors) and ``alpha`` (list of
+        ``max_pixels`` overrides the processor's limit for this call. Also returns ``original_lightness`` (list of (1, H, W) L tensors) and ``alpha`` (list of
         uint8 arrays or None), which :meth:`post_process_colorization` needs to rebuild full-size images.
         """
         if kwargs:
-            raise ColorizationError(f"Unknown preprocess arguments {sorted(kwargs)}; use render_size, return_tensors.")
+            msg = f"Unknown preprocess arguments {sorted(kwargs)}; use render_size, max_pixels, return_tensors."
+            raise ColorizationError(msg)
         if return_tensors not in ("pt", "np", None):
             raise ColorizationError(f"return_tensors must be 'pt' or 'np', got {return_tensors!r}.")
         size = _positive_int(self.render_size if render_size is None else render_size, "render_size", 32)
         items = list(images) if isinstance(images, (list, tuple)) else [images]
         if not items:
             raise ColorizationError("No images were given; pass an image or a non-empty list of images.")
-        loaded = [self.load_image(item) for item in items]
+        loaded = [self.load_image(item, max_pixels) for item in items]
         square = SizeDict(height=size, width=size)
         # (1, H, W) -> (1, size, size) each, antialiased; stacked -> (B, 1, size, size)
         resized = [self.resize(item.lightness, square, antialias=True) for item in loaded]
-        pixel_values = color.normalize_l(torch.stack(resized)).clamp_(-1.0, 1.0)
+        pixel_values = normalize_l(torch.stack(resized)).clamp_(-1.0, 1.0)
         features = BatchFeature({"pixel_values": pixel_values}, tensor_type=return_tensors)
         features["original_lightness"] = [item.lightness for item in loaded]
         features["alpha"] = [item.alpha for item in loaded]
@@ -273,17 +299,17 @@ class ColorizationImageProcessor(TorchvisionBackend):
         if alpha is not None and alpha.shape != (h, w):
             raise ColorizationError(f"alpha has shape {alpha.shape} but the image is {(h, w)}; pass matching items.")
         ab = F.interpolate(ab, size=(h, w), mode="bilinear", align_corners=False)  # (1, 2, h, w) -> (1, 2, H, W)
-        ab = color.denormalize_ab(ab[0]).mul_(saturation).clamp_(-color.AB_SCALE, color.AB_SCALE)  # (2, H, W) Lab
+        ab = denormalize_ab(ab[0]).mul_(saturation).clamp_(-AB_SCALE, AB_SCALE)  # (2, H, W) Lab
         out = np.empty((h, w, 3 if alpha is None else 4), dtype=np.uint8)
         if alpha is not None:
             out[..., 3] = _alpha_to_uint8(alpha)
         rows = max(1, _CHUNK_PIXELS // w)
         for r in range(0, h, rows):
             lab = torch.cat([lightness[:, r : r + rows], ab[:, r : r + rows]], dim=0)  # (3, rows, W)
-            rgb = color.lab_to_rgb_keep_lightness(lab[None])[0]  # (3, rows, W) in [0, 1], L kept
+            rgb = lab_to_rgb_keep_lightness(lab[None])[0]  # (3, rows, W) in [0, 1], L kept
             out[r : r + rows, :, :3] = rgb.mul_(255.0).round_().to(torch.uint8).permute(1, 2, 0).numpy()
         return Image.fromarray(out)
 
     def make_model_inputs(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 3, H, W) RGB in [0, 1] -> (pixel_values (B, 1, H, W), labels (B, 2, H, W)) for training."""
-        return color.rgb_to_normalized_lab(rgb)
+        return rgb_to_normalized_lab(rgb)

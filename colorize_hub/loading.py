@@ -1,6 +1,7 @@
 """Find and load a colorizer by bundled name, local folder or Hub id — once, then from a cache."""
 
 import functools
+import json
 import logging
 from pathlib import Path
 
@@ -22,43 +23,153 @@ def bundled_checkpoints(folder: str | Path | None = None) -> dict[str, Path]:
     return {p.parent.name: p.parent for p in sorted(folder.glob("*/config.json"))} if folder.is_dir() else {}
 
 
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+SAFETENSORS_FILES = ("model.safetensors", "model.safetensors.index.json")
+CONVERT_HINT = (
+    "colorize_hub loads only safetensors weights, because unpickling a file can run any code it contains. "
+    "If you trust the file, convert it once: python -c \"import colorize_hub, transformers; "
+    "transformers.AutoModel.from_pretrained('{folder}', use_safetensors=False).save_pretrained('{folder}')\" "
+    "(writes model.safetensors), or ask its author for a safetensors checkpoint."
+)
+
+
+def _what_to_pass() -> str:
+    bundled = sorted(bundled_checkpoints())
+    names = f"a bundled name ({', '.join(bundled)}), " if bundled else ""
+    return f"pass {names}a checkpoint folder (config.json + model.safetensors) or a Hub repo id (owner/name)"
+
+
 def resolve_checkpoint(name_or_path: str | Path) -> str:
-    """A local folder, else a bundled checkpoint name, else (unchanged) a Hub repo id."""
-    path = Path(name_or_path).expanduser()
+    """A local folder, else a bundled checkpoint name, else (unchanged) a Hub repo id (owner/name)."""
+    text = str(name_or_path)
+    if not text.strip():
+        raise ColorizationError(f"No checkpoint was named; {_what_to_pass()}.")
+    path = Path(text).expanduser()
     if path.is_dir():
         return str(path)
     bundled = bundled_checkpoints()
-    if str(name_or_path) in bundled:
-        return str(bundled[str(name_or_path)])
-    if path.exists() or str(name_or_path).count("/") > 1 or str(name_or_path).startswith((".", "~")):
-        raise ColorizationError(f"{name_or_path!r} is not a checkpoint folder (a folder with config.json).")
-    return str(name_or_path)
+    if text in bundled:
+        return str(bundled[text])
+    if path.exists():
+        raise ColorizationError(f"{text!r} is a file, not a checkpoint folder; {_what_to_pass()}.")
+    if not text or text.count("/") != 1 or text.startswith((".", "~", "/")) or path.is_absolute():
+        raise ColorizationError(f"No checkpoint {text!r}: it is not a checkpoint folder (no such folder) nor a "
+                                f"bundled name; {_what_to_pass()}.")
+    return text
+
+
+def check_checkpoint_folder(folder: Path) -> None:
+    """Refuse, with a message saying what to do, a local folder that is not a loadable colorize_hub checkpoint.
+
+    Checked before transformers sees it: a missing or non-JSON config.json, a model_type that is not one of
+    ours (transformers would otherwise offer to run the folder's code), pickle-only weights, and a
+    model.safetensors whose header is corrupt or truncated.
+    """
+    from safetensors import safe_open
+
+    from .models import MODEL_REGISTRY
+
+    config_file = folder / "config.json"
+    if not config_file.is_file():
+        raise ColorizationError(f"{folder} has no config.json, so it is not a checkpoint folder; {_what_to_pass()}.")
+    try:
+        model_type = json.loads(config_file.read_text(encoding="utf-8")).get("model_type")
+    except (OSError, ValueError, AttributeError) as error:
+        msg = f"{config_file} is not a readable JSON object ({error}); re-download or re-save the checkpoint."
+        raise ColorizationError(msg) from error
+    if model_type not in MODEL_REGISTRY:
+        raise ColorizationError(
+            f"{config_file} declares model_type {model_type!r}, which is not a colorize_hub architecture "
+            f"({', '.join(MODEL_REGISTRY)}); pass a checkpoint saved by colorize_hub."
+        )
+    present = [name for name in SAFETENSORS_FILES if (folder / name).is_file()]
+    if not present:
+        pickles = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
+        if pickles:
+            raise ColorizationError(f"{folder} holds only pickle weights ({', '.join(pickles)}), no model.safetensors. "
+                                    + CONVERT_HINT.format(folder=folder))
+        raise ColorizationError(f"{folder} has no model.safetensors; copy the whole checkpoint folder, weights too.")
+    if present[0] == "model.safetensors":
+        try:
+            with safe_open(folder / "model.safetensors", framework="pt") as weights:
+                weights.keys()
+        except Exception as error:  # noqa: BLE001 - SafetensorError is not an OSError/ValueError
+            raise ColorizationError(
+                f"{folder / 'model.safetensors'} is corrupt or truncated ({error}); re-download or re-save it."
+            ) from error
 
 
 @functools.lru_cache(maxsize=16)
 def load_colorizer(name_or_path: str) -> tuple[PreTrainedModel, ColorizationImageProcessor]:
     """Load model (eval mode) and image processor; cached, so repeated calls cost nothing.
 
-    Only safetensors weights are ever loaded: a pickle checkpoint (pytorch_model.bin) is refused.
+    Only safetensors weights are ever loaded: a pickle checkpoint (pytorch_model.bin) is refused, and code
+    shipped inside a checkpoint is never run (the architectures are this package's own). Weights that do not
+    match the architecture are refused rather than silently replaced by random ones. Every failure is a
+    :class:`ColorizationError` that says what is wrong and what to do.
     """
+    from .models import MODEL_REGISTRY
+
     location = resolve_checkpoint(name_or_path)
+    local = Path(location).is_dir()
+    if local:
+        check_checkpoint_folder(Path(location))
     try:
-        config = AutoConfig.from_pretrained(location)
-        model = AutoModel.from_pretrained(location, config=config, use_safetensors=True)
-    except ValueError as error:
-        raise ColorizationError(f"Cannot load colorizer {name_or_path!r}: {error}") from error
+        config = AutoConfig.from_pretrained(location, trust_remote_code=False)
+        if config.model_type not in MODEL_REGISTRY:
+            raise ColorizationError(f"{name_or_path!r} is a {config.model_type!r} model, not a colorize_hub "
+                                    f"architecture ({', '.join(MODEL_REGISTRY)}).")
+        model, info = AutoModel.from_pretrained(
+            location, config=config, use_safetensors=True, trust_remote_code=False, output_loading_info=True
+        )
+    except ColorizationError:
+        raise
     except OSError as error:
+        from .hub import unreachable_hub_message  # offline / no connection: say so, and suggest a local folder
+
+        if not local and (unreachable := unreachable_hub_message(location, error)):
+            raise ColorizationError(unreachable) from error
+        if not local and "safetensors" in str(error):
+            raise ColorizationError(f"Hub repo {location!r} has no model.safetensors. "
+                                    + CONVERT_HINT.format(folder="DOWNLOADED_FOLDER")) from error
+        where = "" if local else " If it is a Hub id, check the name and that the Hub is reachable."
+        raise ColorizationError(f"Cannot load colorizer {name_or_path!r}: {error}.{where} Otherwise "
+                                f"{_what_to_pass()}.") from error
+    except Exception as error:  # noqa: BLE001 - bad config values or weights fail in many ways inside transformers
         raise ColorizationError(
-            f"Cannot load colorizer {name_or_path!r}: {error}. If it is a Hub id, check the name and that the "
-            f"Hub is reachable; otherwise pass a local checkpoint folder or one of {sorted(bundled_checkpoints())}."
+            f"Cannot load colorizer {name_or_path!r}: {type(error).__name__}: {error}. The checkpoint is damaged or "
+            "was saved by an incompatible version; re-download or re-save it."
         ) from error
-    try:
-        processor = ColorizationImageProcessor.from_pretrained(location)
-    except OSError:
-        logger.info("No preprocessor_config.json in %s: using the default image processor", location)
-        processor = ColorizationImageProcessor()
+    broken = {kind: info.get(kind) for kind in ("missing_keys", "mismatched_keys") if info.get(kind)}
+    if broken:
+        detail = "; ".join(f"{kind.replace('_', ' ')}: {sorted(map(str, keys))[:5]}" for kind, keys in broken.items())
+        raise ColorizationError(
+            f"The weights of {name_or_path!r} do not match its config.json ({detail}); the checkpoint is damaged or "
+            "its files come from different models: re-download or re-save it."
+        )
+    processor = load_processor(location, local)
     # channels_last: the layout oneDNN convolutions run fastest in (inputs are converted in predict_ab)
     return model.eval().to(memory_format=torch.channels_last), processor
+
+
+def load_processor(location: str, local: bool) -> ColorizationImageProcessor:
+    """The checkpoint's preprocessor_config.json, or the default processor where it has none."""
+    if local and not (Path(location) / "preprocessor_config.json").is_file():
+        logger.info("No preprocessor_config.json in %s: using the default image processor", location)
+        return ColorizationImageProcessor()
+    try:
+        return ColorizationImageProcessor.from_pretrained(location)
+    except ColorizationError as error:
+        raise ColorizationError(f"{location}/preprocessor_config.json has a bad setting: {error}") from error
+    except OSError as error:
+        if not local:
+            logger.info("No preprocessor_config.json in %s: using the default image processor", location)
+            return ColorizationImageProcessor()
+        msg = f"{location}/preprocessor_config.json cannot be read ({error}); fix or delete it (defaults are used)."
+        raise ColorizationError(msg) from error
+    except Exception as error:  # noqa: BLE001
+        msg = f"{location}/preprocessor_config.json is invalid ({error}); fix or delete it (defaults are used)."
+        raise ColorizationError(msg) from error
 
 
 def as_colorizer(model: "str | Path | PreTrainedModel") -> tuple[PreTrainedModel, ColorizationImageProcessor]:

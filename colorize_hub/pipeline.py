@@ -6,6 +6,7 @@ from PIL import Image
 from transformers import AutoModel, Pipeline, PreTrainedModel
 from transformers.pipelines import PIPELINE_REGISTRY
 
+from .errors import ColorizationError
 from .loading import as_colorizer, predict_ab
 
 
@@ -15,6 +16,7 @@ def colorize(
     render_size: int | None = None,
     saturation: float = 1.0,
     precision: str = "auto",
+    max_pixels: int | None = None,
 ) -> Image.Image:
     """Colorize one image (path, PIL image, numpy array or tensor) and return a PIL image of the same size.
 
@@ -29,9 +31,16 @@ def colorize(
             for a model passed without one.
         saturation: chroma multiplier (0 = gray, 1 = as predicted, 2 = twice as vivid).
         precision: "auto" (bfloat16 where the hardware runs it natively, else float32), "fp32" or "bf16".
+        max_pixels: refuse inputs with more pixels than this, before decoding them (default: the checkpoint's
+            preprocessor setting, 50 megapixels unless it says otherwise).
+
+    Raises:
+        ColorizationError: for an input or a checkpoint that cannot be used; the message says why and what to do.
     """
+    if isinstance(image, (list, tuple)):
+        raise ColorizationError("colorize() takes one image; for a batch, call it per image or use the pipeline.")
     model, processor = as_colorizer(model)
-    inputs = processor(image, render_size=render_size)
+    inputs = processor(image, render_size=render_size, max_pixels=max_pixels)
     predicted = predict_ab(model, inputs["pixel_values"], precision)
     return processor.post_process_colorization(
         predicted, inputs["original_lightness"], alpha=inputs["alpha"], saturation=saturation
@@ -41,7 +50,8 @@ def colorize(
 class ColorizationPipeline(Pipeline):
     """`pipeline("image-colorization", model=..., image_processor=...)`: image(s) in, colorized PIL image(s) out.
 
-    Call parameters: `render_size` (default: the processor's), `saturation` (default 1.0), `precision`.
+    Call parameters: `render_size` (default: the processor's), `max_pixels` (default: the processor's),
+    `saturation` (default 1.0), `precision`.
     """
 
     _load_processor = False
@@ -49,14 +59,16 @@ class ColorizationPipeline(Pipeline):
     _load_feature_extractor = False
     _load_tokenizer = False
 
-    def _sanitize_parameters(self, render_size=None, saturation=None, precision=None, **kwargs):
+    def _sanitize_parameters(self, render_size=None, saturation=None, precision=None, max_pixels=None, **kwargs):
         preprocess = {"render_size": render_size} if render_size is not None else {}
+        if max_pixels is not None:
+            preprocess["max_pixels"] = max_pixels
         forward = {"precision": precision} if precision is not None else {}
         postprocess = {"saturation": saturation} if saturation is not None else {}
         return preprocess, forward, postprocess
 
-    def preprocess(self, image, render_size=None):
-        return self.image_processor(image, render_size=render_size)
+    def preprocess(self, image, render_size=None, max_pixels=None):
+        return self.image_processor(image, render_size=render_size, max_pixels=max_pixels)
 
     def _forward(self, inputs, precision="auto"):
         return {**inputs, "predicted_ab": predict_ab(self.model, inputs["pixel_values"], precision)}

@@ -1,7 +1,8 @@
 """`colorize-hub train` / `python -m colorize_hub.train`: train any architecture with `transformers.Trainer`.
 
-Every model computes its own loss in `forward`, so plain `Trainer` trains all of them; the GAN uses
-`GanTrainer`, which adds the discriminator step. Multi-GPU and multi-node need no code change:
+Every model computes its own loss in `forward`, so `Trainer` trains all of them (as `ColorizationTrainer`, which
+only makes checkpoints crash-safe); the GAN uses `GanTrainer`, which adds the discriminator step. After a crash,
+`--resume_from_checkpoint last` resumes from the newest complete checkpoint. Multi-GPU and multi-node need no code change:
 `accelerate launch -m colorize_hub.train ...` or `torchrun --nproc-per-node 8 -m colorize_hub.train ...`.
 """
 
@@ -9,6 +10,7 @@ import json
 import logging
 import platform
 import shlex
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from transformers import HfArgumentParser, Trainer, TrainingArguments
 
 from .backbones import load_backbone_imagenet_weights
 from .callbacks import EmaCallback, plot_loss_curve
+from .checkpointing import ColorizationTrainer, publish_files
 from .data import load_training_data
 from .gan_trainer import GanTrainer
 from .losses import RegressionLoss
@@ -123,7 +126,7 @@ def make_trainer(model, model_args, training_args, train_dataset, eval_dataset) 
         preprocess_logits_for_metrics=keep_for_metrics, callbacks=callbacks,
     )
     if model_args.model != "colorizer-gan":
-        return Trainer(**kwargs)
+        return ColorizationTrainer(**kwargs)
     discriminator_dir = Path(model_args.init_from or "", "discriminator")
     discriminator = (
         ColorizerGanDiscriminator.from_pretrained(discriminator_dir)
@@ -169,17 +172,19 @@ def main(argv: list[str] | None = None) -> dict:
     trainer = make_trainer(model, model_args, training_args, train_dataset, eval_dataset)
 
     started = time.time()
+    # a folder, or "last"/"auto": the newest complete checkpoint in output_dir (none yet: start fresh)
     trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     wall_seconds = time.time() - started
     metrics = trainer.evaluate() if eval_dataset is not None else {}
 
+    # The final files are written into a staging folder, then each is renamed into output_dir (atomic), the
+    # summary last: a run killed while saving never leaves a half-written model.safetensors behind.
     output_dir = Path(training_args.output_dir)
-    trainer.save_model(output_dir)
-    (output_dir / "training_args.bin").unlink(missing_ok=True)  # a pickle; the arguments are in the summary
-    ColorizationImageProcessor(render_size=model_args.render_size).save_pretrained(output_dir)
-    if isinstance(trainer, GanTrainer):
-        trainer.discriminator.save_pretrained(output_dir / "discriminator")
-    plot_loss_curve(trainer.state.log_history, output_dir / "loss_curve.png")
+    staging = output_dir / ".final-staging"
+    if trainer.is_world_process_zero():
+        shutil.rmtree(staging, ignore_errors=True)
+    trainer.accelerator.wait_for_everyone()
+    trainer.save_model(staging)
     summary = {
         "command": "colorize-hub train " + shlex.join(argv),
         "model_type": model_args.model,
@@ -195,8 +200,14 @@ def main(argv: list[str] | None = None) -> dict:
         "parameters": sum(p.numel() for p in model.parameters()),
     }
     if trainer.is_world_process_zero():
-        (output_dir / "training_summary.json").write_text(json.dumps(summary, indent=2))
-        write_model_card(output_dir, output_dir.name, summary, DESCRIPTIONS[model_args.model])
+        (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle; the arguments are in the summary
+        ColorizationImageProcessor(render_size=model_args.render_size).save_pretrained(staging)
+        if isinstance(trainer, GanTrainer):
+            trainer.discriminator.save_pretrained(staging / "discriminator")
+        plot_loss_curve(trainer.state.log_history, staging / "loss_curve.png")
+        (staging / "training_summary.json").write_text(json.dumps(summary, indent=2))
+        write_model_card(staging, output_dir.name, summary, DESCRIPTIONS[model_args.model])
+        publish_files(staging, output_dir, last="training_summary.json")
     return summary
 
 

@@ -1,0 +1,232 @@
+"""Load test of the Gradio demo: many concurrent API clients, no failure allowed, no memory creep.
+
+Starts `app.py` in a subprocess (its own process, so its memory is measured alone) on the given checkpoint
+folder, the bundled checkpoints/ by default, or, when there are none, on tiny untrained models made here.
+Sends --requests /colorize calls from --clients concurrent gradio_client clients (models taken in turn, the
+photos in examples/ or a generated one), after --warmup requests (first loads, worker threads, caches). Reports failures (must be 0), latency p50/p95
+and the server's RSS after the warm-up and at the end (growth must stay within --max-rss-growth).
+
+    python benchmarks/load_app.py                         # 200 requests, 8 clients, bundled checkpoints
+    python benchmarks/load_app.py --requests 40 --checkpoints DIR --json results/load.json
+
+Exit status 1 when a request failed or memory grew more than allowed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# small untrained models, when no trained checkpoint is available: they exercise the whole request path
+TINY = {
+    "colorizer-baseline": {"hidden_sizes": [8, 16]},
+    "colorizer-cunet": {"hidden_sizes": [8, 16], "dilations": [2, 4]},
+    "colorizer-unet24": {"hidden_sizes": [8, 16, 16]},
+}
+
+
+def make_tiny_checkpoints(folder: Path) -> Path:
+    sys.path.insert(0, str(ROOT))
+    import torch
+
+    import colorize_hub
+
+    for model_type, overrides in TINY.items():
+        config_class, model_class = colorize_hub.MODEL_REGISTRY[model_type]
+        torch.manual_seed(0)
+        model_class(config_class(**overrides)).save_pretrained(folder / model_type)
+        colorize_hub.ColorizationImageProcessor(render_size=64).save_pretrained(folder / model_type)
+    return folder
+
+
+def checkpoint_folder(requested: str | None, scratch: Path) -> tuple[Path, str]:
+    if requested:
+        return Path(requested), "given"
+    bundled = ROOT / "checkpoints"
+    if any(bundled.glob("*/config.json")):
+        return bundled, "bundled"
+    return make_tiny_checkpoints(scratch / "tiny-checkpoints"), "tiny (made here, untrained)"
+
+
+def photos(scratch: Path) -> list[Path]:
+    found = sorted((ROOT / "examples").glob("*.jpg"))
+    if found:
+        return found
+    import numpy as np
+    from PIL import Image
+
+    gradient = np.tile(np.linspace(0, 255, 320, dtype=np.uint8), (240, 1))
+    path = scratch / "gradient.png"
+    Image.fromarray(gradient, "L").save(path)
+    return [path]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(checkpoints: Path, port: int, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "COLORIZE_HUB_CHECKPOINTS": str(checkpoints), "GRADIO_ANALYTICS_ENABLED": "False"}
+    command = [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--host", "127.0.0.1"]
+    with log.open("wb") as output:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+
+
+def wait_until_up(url: str, server: subprocess.Popen, log: Path, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the app exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"the app did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of the server process (VmRSS), without psutil."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+def sample_rss(pid: int, samples: list[float], done: threading.Event, every: float = 5.0) -> None:
+    """The server's RSS in MB every `every` seconds until `done`: shows a plateau or a steady creep."""
+    while not done.wait(every):
+        try:
+            samples.append(round(rss_bytes(pid) / 2**20, 1))
+        except (OSError, RuntimeError):
+            return
+
+
+def run_load(url: str, models: list[str], images: list[Path], requests: int, clients: int, render_size: int,
+             first_index: int = 0) -> tuple[list[float], list[str]]:
+    """`requests` /colorize calls from `clients` threads, each with its own Client; (latencies, failures)."""
+    from gradio_client import Client, handle_file
+
+    counter, lock = iter(range(first_index, first_index + requests)), threading.Lock()
+    latencies, failures = [], []
+
+    def worker() -> None:
+        client = Client(url, verbose=False)
+        while True:
+            with lock:
+                index = next(counter, None)
+            if index is None:
+                return
+            model, image = models[index % len(models)], images[index % len(images)]
+            start = time.perf_counter()
+            try:
+                before, after = client.predict(handle_file(str(image)), model, render_size, 1.0,
+                                               api_name="/colorize")
+                if not (Path(before).is_file() and Path(after).is_file()):
+                    raise RuntimeError("the response named no image files")
+            except Exception as error:  # noqa: BLE001 - every failure is counted and reported
+                with lock:
+                    failures.append(f"request {index} ({model}, {image.name}): {type(error).__name__}: {error}")
+            else:
+                with lock:
+                    latencies.append(time.perf_counter() - start)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, failures
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoints", help="folder of checkpoint folders (default: checkpoints/, else tiny)")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--warmup", type=int, default=24,
+                        help="requests before the first memory reading: every model and the server's worker "
+                             "threads (each with its own allocator arena) have run by then")
+    parser.add_argument("--render-size", type=int, default=256)
+    parser.add_argument("--max-rss-growth", type=float, default=0.10, help="allowed RSS growth, 0.10 = 10%%")
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="colorize_hub_load_") as scratch_name:
+        scratch = Path(scratch_name)
+        checkpoints, origin = checkpoint_folder(args.checkpoints, scratch)
+        models = sorted(p.parent.name for p in checkpoints.glob("*/config.json"))
+        if not models:
+            raise SystemExit(f"no checkpoint (a folder with config.json) in {checkpoints}")
+        images = photos(scratch)
+        port, log = free_port(), scratch / "server.log"
+        url = f"http://127.0.0.1:{port}/"
+        server = start_server(checkpoints, port, log)
+        try:
+            started = time.perf_counter()
+            wait_until_up(url, server, log)
+            startup = time.perf_counter() - started
+            _, warm_failures = run_load(url, models, images, max(args.warmup, len(models)), args.clients,
+                                        args.render_size)
+            rss_before = rss_bytes(server.pid)
+            samples, done = [], threading.Event()
+            sampler = threading.Thread(target=sample_rss, args=(server.pid, samples, done))
+            sampler.start()
+            started = time.perf_counter()
+            latencies, failures = run_load(url, models, images, args.requests, args.clients, args.render_size,
+                                           first_index=args.warmup)
+            wall = time.perf_counter() - started
+            done.set()
+            sampler.join()
+            rss_after = rss_bytes(server.pid)
+            alive = server.poll() is None
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        failures = warm_failures + failures + ([] if alive else ["the server process died"])
+        growth = rss_after / rss_before - 1
+        result = {
+            "checkpoints": f"{checkpoints} ({origin})", "models": models, "images": [p.name for p in images],
+            "requests": args.requests, "clients": args.clients, "render_size": args.render_size,
+            "failures": len(failures), "failure_messages": failures[:20],
+            "latency_p50_s": round(percentile(latencies, 50), 3), "latency_p95_s": round(percentile(latencies, 95), 3),
+            "latency_max_s": round(max(latencies, default=float("nan")), 3),
+            "throughput_rps": round(len(latencies) / wall, 2), "startup_s": round(startup, 1),
+            "rss_before_mb": round(rss_before / 2**20, 1), "rss_after_mb": round(rss_after / 2**20, 1),
+            "rss_growth_percent": round(100 * growth, 1), "rss_samples_mb": samples,
+        }
+    print(json.dumps(result, indent=2))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    ok = not failures and growth <= args.max_rss_growth
+    print(("PASS" if ok else "FAIL") + f": {len(failures)} failures, p50 {result['latency_p50_s']} s, "
+          f"p95 {result['latency_p95_s']} s, RSS {result['rss_before_mb']} -> {result['rss_after_mb']} MB "
+          f"({result['rss_growth_percent']:+.1f}%, limit {100 * args.max_rss_growth:.0f}%)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
