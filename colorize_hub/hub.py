@@ -23,7 +23,7 @@ from transformers.dynamic_module_utils import get_relative_import_files
 
 from . import image_processing_colorization
 from .errors import ColorizationError
-from .model_card import DESCRIPTIONS, load_summary, metrics_table, write_model_card
+from .model_card import DESCRIPTIONS, load_calibration, load_summary, metrics_table, write_model_card
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +128,8 @@ def write_hub_card(checkpoint: Path, destination: Path, repo_id: str, model_type
     path = destination / "README.md"
     description = DESCRIPTIONS.get(model_type, f"Image colorization model ({model_type}).")
     if (checkpoint / "training_summary.json").is_file():
-        write_model_card(destination, repo_id, load_summary(checkpoint), description, evaluations)
+        write_model_card(destination, repo_id, load_summary(checkpoint), description, evaluations,
+                         load_calibration(checkpoint))
     else:
         text = (checkpoint / "README.md").read_text() if (checkpoint / "README.md").is_file() else (
             f"# {repo_id}\n\n{description}\n\n## Use\n\n```python\nimport colorize_hub\n\n"

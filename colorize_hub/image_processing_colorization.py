@@ -51,6 +51,7 @@ class ColorizationImageProcessorKwargs(ImagesKwargs, total=False):
 
     render_size: int
     max_pixels: int
+    chroma_gain: float
 
 
 def _positive_int(value: Any, name: str, multiple: int = 1) -> int:
@@ -120,16 +121,26 @@ class ColorizationImageProcessor(TorchvisionBackend):
         render_size: side of the square model input; a positive multiple of 32 (U-Net strides).
         max_pixels: inputs with more pixels are refused before their pixel data is decoded, so a
             crafted file cannot exhaust memory (a 50-megapixel L image alone is 200 MB in float32).
+        chroma_gain: the checkpoint's own chroma multiplier, applied before the user's ``saturation``
+            (so saturation 1 means "as this checkpoint is calibrated"). A model trained with a loss that
+            averages over plausible colours predicts too little chroma; its gain is calibrated on a dev
+            set (scripts/calibrate_chroma.py) to match the colourfulness of real photos without losing
+            PSNR against the gray image.
     """
 
     valid_kwargs = ColorizationImageProcessorKwargs
     model_input_names = ["pixel_values"]
     render_size: int = 256
     max_pixels: int = 50_000_000
+    chroma_gain: float = 1.0
 
-    def __init__(self, render_size: int = 256, max_pixels: int = 50_000_000, **kwargs: Any) -> None:
+    def __init__(self, render_size: int = 256, max_pixels: int = 50_000_000, chroma_gain: float = 1.0,
+                 **kwargs: Any) -> None:
         render_size = _positive_int(render_size, "render_size", 32)
-        super().__init__(render_size=render_size, max_pixels=_positive_int(max_pixels, "max_pixels"), **kwargs)
+        if isinstance(chroma_gain, bool) or not isinstance(chroma_gain, (int, float)) or not 0 < chroma_gain < 10:
+            raise ColorizationError(f"chroma_gain must be a number in (0, 10), got {chroma_gain!r}.")
+        super().__init__(render_size=render_size, max_pixels=_positive_int(max_pixels, "max_pixels"),
+                         chroma_gain=float(chroma_gain), **kwargs)
 
     def _limit(self, max_pixels: int | None) -> int:
         """The pixel limit of one call: its own ``max_pixels`` when given, else the processor's setting."""
@@ -270,7 +281,7 @@ class ColorizationImageProcessor(TorchvisionBackend):
     ) -> list[Image.Image]:
         """Upsample predicted normalised ab to each original size, join with the original L, return PIL images.
 
-        ab is clamped to [-AB_SCALE, AB_SCALE] after scaling by ``saturation`` (0 gives gray,
+        ab is clamped to [-AB_SCALE, AB_SCALE] after scaling by ``chroma_gain * saturation`` (0 gives gray,
         > 1 more vivid). Output mode is "RGB", or "RGBA" when that item has an alpha channel.
         Work is done on the CPU in float32, row-chunked, so a 50-megapixel image stays affordable.
         """
@@ -285,7 +296,7 @@ class ColorizationImageProcessor(TorchvisionBackend):
             counts = f"{batch} predicted_ab items, {len(original_lightness)} original_lightness, {len(alpha)} alpha"
             raise ColorizationError(f"Got {counts}; pass the lists that preprocess returned for the same batch.")
         ab_all = predicted_ab.detach().to("cpu", torch.float32)  # (B, 2, h, w), small
-        sat = float(saturation)  # (B, 2, h, w) -> B items of (1, 2, h, w), each merged at its own full size
+        sat = float(saturation) * self.chroma_gain  # (B, 2, h, w) -> B items of (1, 2, h, w), each merged at its own full size
         return [self._merge(ab_all[i : i + 1], original_lightness[i], alpha[i], sat) for i in range(batch)]
 
     @staticmethod

@@ -31,6 +31,8 @@ DESCRIPTIONS = {
 }
 # files of a checkpoint folder that are pushed to the Hub (the remote-code .py files are added by pattern)
 HUB_FILES = ("config.json", "model.safetensors", "preprocessor_config.json", "README.md")
+# what a shipped checkpoint keeps beside them: how it was trained, calibrated and evaluated
+RECORDS = ("loss_curve.png", "training_summary.json", "calibration.json", "evaluation.json")
 
 
 def data_source(train_data: str) -> tuple[list[str], str]:
@@ -53,7 +55,7 @@ def metrics_table(evaluations: dict[str, dict]) -> str:
 
 
 def write_model_card(folder: str | Path, repo_name: str, summary: dict, description: str,
-                     evaluations: dict[str, dict] | None = None) -> Path:
+                     evaluations: dict[str, dict] | None = None, calibration: dict | None = None) -> Path:
     """README.md with Hub metadata, how to use it, how it was trained and what it scores."""
     folder = Path(folder)
     datasets, data_text = data_source(summary["train_data"])
@@ -81,6 +83,18 @@ def write_model_card(folder: str | Path, repo_name: str, summary: dict, descript
         f" x {summary.get('processes', 1)} process(es)\n"
         f"- parameters: {summary['parameters'] / 1e6:.2f} M\n\n{dev_line}",
     ]
+    if calibration:
+        table = calibration["table"]
+        gain = calibration["chroma_gain"]
+        sections.append(
+            f"## Chroma calibration\n\n`preprocessor_config.json` sets `chroma_gain: {gain}`: predicted chroma is "
+            f"multiplied by {gain} before the user's saturation. It was chosen on `{calibration['data']}` (a dev set, "
+            "not an evaluation set) as the gain whose colourfulness is closest to the real photos' "
+            f"({calibration['truth_colourfulness']:.1f}) among gains whose PSNR stays at or above the gray image's "
+            f"({calibration['gray_psnr']:.2f} dB). At gain 1: PSNR {table[1.0][0]:.2f}, CF {table[1.0][1]:.1f}; at "
+            f"{gain}: PSNR {table[gain][0]:.2f}, CF {table[gain][1]:.1f}."
+            if 1.0 in table else f"## Chroma calibration\n\n`chroma_gain: {gain}`, chosen on `{calibration['data']}`."
+        )
     if evaluations:
         sections.append("## Evaluation\n\nOutput vs ground truth in RGB; the gray row is the input itself (ab = 0). "
                         "CF = colourfulness (Hasler & Süsstrunk).\n\n" + metrics_table(evaluations))
@@ -96,10 +110,20 @@ def export_checkpoint(run_dir: str | Path, destination: str | Path) -> Path:
     run_dir, destination = Path(run_dir), Path(destination)
     destination.mkdir(parents=True, exist_ok=True)
     for path in run_dir.iterdir():
-        if path.name in HUB_FILES or path.suffix == ".py" or path.name in {"loss_curve.png", "training_summary.json"}:
+        if path.name in HUB_FILES or path.suffix == ".py" or path.name in RECORDS:
             shutil.copy2(path, destination / path.name)
     return destination
 
 
 def load_summary(folder: str | Path) -> dict:
     return json.loads((Path(folder) / "training_summary.json").read_text())
+
+
+def load_calibration(folder: str | Path) -> dict | None:
+    """calibration.json (written by scripts/release_checkpoint.py --calibrate), gains as numbers; or None."""
+    path = Path(folder) / "calibration.json"
+    if not path.is_file():
+        return None
+    calibration = json.loads(path.read_text())
+    calibration["table"] = {float(gain): tuple(values) for gain, values in calibration["table"].items()}
+    return calibration

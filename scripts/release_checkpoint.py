@@ -9,7 +9,8 @@ import argparse
 import json
 from pathlib import Path
 
-from colorize_hub import ColorizationImageProcessor
+from colorize_hub import ColorizationImageProcessor, load_colorizer
+from colorize_hub.calibration import calibrate_chroma_gain
 from colorize_hub.evaluate import GRAY, evaluate
 from colorize_hub.model_card import DESCRIPTIONS, export_checkpoint, load_summary, write_model_card
 
@@ -22,6 +23,7 @@ def main() -> None:
     parser.add_argument("name", help="checkpoint name, e.g. colorizer-cunet-faces")
     parser.add_argument("--eval", nargs="*", default=[], help="folders of ground-truth colour photos")
     parser.add_argument("--protocol", default="short-side-256")
+    parser.add_argument("--calibrate", help="dev folder on which to choose the checkpoint's chroma_gain")
     parser.add_argument("--render-size", type=int, default=None,
                         help="set the checkpoint's render size (its preprocessor_config.json); default: keep the run's")
     args = parser.parse_args()
@@ -30,13 +32,23 @@ def main() -> None:
     if args.render_size:
         ColorizationImageProcessor(render_size=args.render_size).save_pretrained(destination)
     summary = load_summary(destination)
+    calibration = None
+    if args.calibrate:
+        calibration = calibrate_chroma_gain(str(destination), args.calibrate)
+        processor = ColorizationImageProcessor.from_pretrained(destination)
+        processor.chroma_gain = calibration["chroma_gain"]
+        processor.save_pretrained(destination)
+        load_colorizer.cache_clear()  # evaluate the checkpoint as saved, with its new gain
+        (destination / "calibration.json").write_text(json.dumps(
+            {**calibration, "table": {str(k): v for k, v in calibration["table"].items()}}, indent=2))
+        print(f"chroma_gain {calibration['chroma_gain']} (chosen on {args.calibrate})")
     evaluations = {}
     for folder in args.eval:
         results, _ = evaluate([str(destination)], folder, args.protocol)
         evaluations[f"{Path(folder).name} ({args.protocol})"] = {"model": results[str(destination)], "gray": results[GRAY]}
     if evaluations:
         (destination / "evaluation.json").write_text(json.dumps(evaluations, indent=2))
-    write_model_card(destination, args.name, summary, DESCRIPTIONS[summary["model_type"]], evaluations)
+    write_model_card(destination, args.name, summary, DESCRIPTIONS[summary["model_type"]], evaluations, calibration)
     print((destination / "README.md").read_text())
 
 

@@ -58,3 +58,20 @@ def test_semantic_top1_for_files_named_by_imagenet_wnid(tiny_checkpoint, tmp_pat
     results, grid = evaluate([str(tiny_checkpoint)], tmp_path, protocol="ct2-256", render_size=64, grid_images=1)
     assert results[GRAY]["top1_truth"] in (0.0, 1.0) and "top1" in results[str(tiny_checkpoint)]
     assert len(grid) == 1 and len(grid[0]) == 3  # gray, the model, ground truth
+
+
+def test_chroma_gain_is_the_most_natural_one_that_keeps_psnr_above_gray():
+    from colorize_hub.calibration import choose_gain
+
+    table = {0.8: (23.0, 20.0), 1.0: (22.8, 30.0), 1.2: (22.4, 38.0), 1.4: (21.9, 44.0)}
+    assert choose_gain(table, gray_psnr=22.5, truth_cf=40.0) == 1.0  # 1.2 is closer to 40 but below gray
+    assert choose_gain(table, gray_psnr=22.0, truth_cf=40.0) == 1.2
+    assert choose_gain(table, gray_psnr=30.0, truth_cf=40.0) == 0.8  # none keeps PSNR: the most faithful
+
+
+def test_calibration_runs_on_a_folder(eval_folder, tiny_checkpoint):
+    from colorize_hub.calibration import calibrate_chroma_gain
+
+    result = calibrate_chroma_gain(str(tiny_checkpoint), eval_folder, gains=(0.5, 1.0, 1.5), max_images=2)
+    assert result["chroma_gain"] in (0.5, 1.0, 1.5) and set(result["table"]) == {0.5, 1.0, 1.5}
+    assert result["truth_colourfulness"] > 20

@@ -296,3 +296,21 @@ def test_settings_round_trip_and_validation(tmp_path) -> None:
     for bad in (0, -1, 1.5):
         with pytest.raises(ColorizationError):
             ColorizationImageProcessor(max_pixels=bad)
+
+
+def test_chroma_gain_scales_chroma_and_round_trips(tmp_path):
+    Processor = ColorizationImageProcessor
+    gray = np.full((8, 8), 128, dtype=np.uint8)
+    ab = torch.zeros(1, 2, 4, 4)
+    ab[:, 0] = 0.1
+    outputs = {}
+    for gain in (1.0, 1.5):
+        processor = Processor(chroma_gain=gain)
+        inputs = processor(gray)
+        image = processor.post_process_colorization(ab, inputs["original_lightness"])[0]
+        outputs[gain] = rgb2lab(np.asarray(image) / 255.0)[..., 1].mean()
+    assert outputs[1.5] == pytest.approx(1.5 * outputs[1.0], rel=0.05)
+    Processor(chroma_gain=1.3).save_pretrained(tmp_path)
+    assert Processor.from_pretrained(tmp_path).chroma_gain == 1.3
+    with pytest.raises(ColorizationError, match="chroma_gain"):
+        Processor(chroma_gain=0)
