@@ -1,0 +1,56 @@
+"""Configuration of the fusion colorizer (Deep Koalarization)."""
+
+from transformers import PreTrainedConfig
+
+
+class ColorizerFusionConfig(PreTrainedConfig):
+    r"""
+    Architecture of [`ColorizerFusionForColorization`], after Deep Koalarization (Baldassarre et al., 2017):
+    a conv encoder-decoder whose bottleneck is fused with the global embedding of an ImageNet classifier
+    run on the same gray image, so scene-level knowledge ("this is a beach") can steer the colours.
+
+    Args:
+        backbone (`str`, *optional*, defaults to `"tf_efficientnet_lite0"`):
+            Any timm model with global pooling. EfficientNet-Lite0 (4.7M parameters, 1280-d embedding) is
+            the default because its ImageNet weights are available offline; the paper used
+            `inception_resnet_v2`. The model is built without weights: load them in training code with
+            `colorize_hub.load_backbone_imagenet_weights` (a trained checkpoint carries them already).
+        backbone_image_size (`int`, *optional*):
+            Side of the square image the backbone sees; defaults to the timm model's pretraining size.
+        backbone_mean (`list[float]`, *optional*), backbone_std (`list[float]`, *optional*):
+            Input normalisation of the backbone; default to the timm model's pretraining values.
+        encoder_hidden_sizes (`list[int]`, *optional*, defaults to `[32, 64, 128, 256]`):
+            Channels of the encoder stages (a full-resolution stem, then stride 2 each: 1/8 at the bottleneck).
+        fusion_size (`int`, *optional*, defaults to 256):
+            Channels after the 1x1 fusion conv that mixes encoder features with the tiled embedding.
+
+    Example:
+
+    ```python
+    >>> from colorize_hub import ColorizerFusionConfig, ColorizerFusionForColorization
+
+    >>> model = ColorizerFusionForColorization(ColorizerFusionConfig())
+    >>> model.config.backbone_image_size
+    224
+    ```
+    """
+
+    model_type = "colorizer-fusion"
+
+    def __init__(
+        self,
+        backbone="tf_efficientnet_lite0",
+        backbone_image_size=None,
+        backbone_mean=None,
+        backbone_std=None,
+        encoder_hidden_sizes=None,
+        fusion_size=256,
+        **kwargs,
+    ):
+        self.backbone = backbone
+        self.backbone_image_size = backbone_image_size
+        self.backbone_mean = backbone_mean
+        self.backbone_std = backbone_std
+        self.encoder_hidden_sizes = list(encoder_hidden_sizes or [32, 64, 128, 256])
+        self.fusion_size = fusion_size
+        super().__init__(**kwargs)

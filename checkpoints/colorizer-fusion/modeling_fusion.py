@@ -1,0 +1,78 @@
+"""Fusion colorizer (Deep Koalarization): conv encoder-decoder + a timm classifier's global embedding."""
+
+import timm
+import torch
+import torch.nn.functional as F
+from transformers import PreTrainedModel
+
+from .configuration_fusion import ColorizerFusionConfig
+from .layers import AbHead, ConvNormAct, DownPath, init_conv_weights, pad_to_multiple, upsample_stages
+from .modeling_outputs import ColorizationOutput
+
+
+class ColorizerFusionPreTrainedModel(PreTrainedModel):
+    config: ColorizerFusionConfig
+    config_class = ColorizerFusionConfig
+    base_model_prefix = "fusion"
+    main_input_name = "pixel_values"
+
+    def _init_weights(self, module):
+        # the timm backbone is flagged as initialised in __init__: its own (or loaded) weights are kept
+        init_conv_weights(module)
+
+
+class ColorizerFusionForColorization(ColorizerFusionPreTrainedModel):
+    """
+    ```
+    L (1, H, W) -> encoder: 32 @ H -> 64 @ H/2 -> 128 @ H/4 -> 256 @ H/8 ──┐
+    L -> gray RGB @ 224x224 -> backbone -> embedding (D) -> tiled D @ H/8 ──┴─ cat -> 1x1 conv -> 256 @ H/8
+      -> up 128 @ H/4 -> up 64 @ H/2 -> up 32 @ H -> 1x1 conv, tanh -> ab (2, H, W)
+    ```
+    A backbone whose parameters are frozen (`requires_grad=False`) stays in eval mode, so training does
+    not drift its BatchNorm statistics.
+    """
+
+    def __init__(self, config: ColorizerFusionConfig):
+        super().__init__(config)
+        self.backbone = timm.create_model(config.backbone, pretrained=False, num_classes=0)
+        pretrained_cfg = self.backbone.pretrained_cfg
+        config.backbone_image_size = config.backbone_image_size or pretrained_cfg["input_size"][-1]
+        config.backbone_mean = list(config.backbone_mean or pretrained_cfg["mean"])
+        config.backbone_std = list(config.backbone_std or pretrained_cfg["std"])
+        for module in self.backbone.modules():
+            module._is_hf_initialized = True
+        sizes = config.encoder_hidden_sizes
+        self.encoder = DownPath(sizes)
+        self.fusion = ConvNormAct(sizes[-1] + self.backbone.num_features, config.fusion_size, kernel_size=1)
+        self.decoder = upsample_stages([*sizes[:-1], config.fusion_size])
+        self.head = AbHead(sizes[0])
+        self.stride = 2 ** (len(sizes) - 1)
+        self.post_init()
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if mode and not any(parameter.requires_grad for parameter in self.backbone.parameters()):
+            self.backbone.eval()
+        return self
+
+    def embed(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """Global embedding (B, D) of the gray image, as the backbone was pretrained to see it."""
+        size = self.config.backbone_image_size
+        gray = (pixel_values + 1) / 2  # normalised L [-1, 1] -> [0, 1]
+        # (B, 1, H, W) -> (B, 1, S, S) -> (B, 3, S, S)
+        gray = F.interpolate(gray, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+        mean = gray.new_tensor(self.config.backbone_mean).view(1, 3, 1, 1)
+        std = gray.new_tensor(self.config.backbone_std).view(1, 3, 1, 1)
+        return self.backbone((gray.expand(-1, 3, -1, -1) - mean) / std)
+
+    def forward(self, pixel_values: torch.Tensor, labels: torch.Tensor | None = None) -> ColorizationOutput:
+        height, width = pixel_values.shape[-2:]
+        hidden = self.encoder(pad_to_multiple(pixel_values, self.stride))[-1]
+        embedding = self.embed(pixel_values)
+        # (B, D) -> (B, D, h, w): the same global vector at every bottleneck position
+        tiled = embedding[:, :, None, None].expand(-1, -1, *hidden.shape[-2:])
+        hidden = self.fusion(torch.cat([hidden, tiled.to(hidden.dtype)], dim=1))
+        # (B, 2, H', W') -> crop the padding -> (B, 2, H, W)
+        predicted_ab = self.head(self.decoder(hidden))[..., :height, :width]
+        loss = F.l1_loss(predicted_ab, labels) if labels is not None else None
+        return ColorizationOutput(loss=loss, predicted_ab=predicted_ab)
