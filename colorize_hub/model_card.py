@@ -72,6 +72,9 @@ def write_model_card(folder: str | Path, repo_name: str, summary: dict, descript
         f"{dev['eval_colourfulness']:.1f} vs {dev['eval_colourfulness_truth']:.1f} for the ground truth."
         if "eval_psnr" in dev else "No dev evaluation was run."
     )
+    if "eval_pixel_accuracy" in dev:
+        dev_line += (f" Per-pixel class accuracy (the predicted colour class is the palette colour nearest to the "
+                     f"true ab): {100 * dev['eval_pixel_accuracy']:.1f}% over the palette's classes.")
     sections = [
         f"# {repo_name}\n\n{description}",
         "## Use\n\n```python\nimport colorize_hub  # or: AutoModel.from_pretrained(..., trust_remote_code=True)\n\n"

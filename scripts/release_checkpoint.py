@@ -22,7 +22,7 @@ def main() -> None:
     parser.add_argument("run_dir")
     parser.add_argument("name", help="checkpoint name, e.g. colorizer-cunet-faces")
     parser.add_argument("--eval", nargs="*", default=[], help="folders of ground-truth colour photos")
-    parser.add_argument("--protocol", default="short-side-256")
+    parser.add_argument("--protocol", default="short-side-256", help="evaluation protocol (see colorize-hub evaluate)")
     parser.add_argument("--calibrate", help="dev folder on which to choose the checkpoint's chroma_gain")
     parser.add_argument("--render-size", type=int, default=None,
                         help="set the checkpoint's render size (its preprocessor_config.json); default: keep the run's")
