@@ -54,11 +54,21 @@ def metrics_table(evaluations: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def run_lines(run: dict) -> str:
+    """Markdown bullets: the data, the exact command, steps, wall time and hardware of one training run."""
+    return (
+        f"- data: `{run['train_data']}` — {data_source(run['train_data'])[1]}\n"
+        f"- command: `{run['command']}`\n"
+        f"- steps: {run['steps']}; wall time: {run['wall_seconds'] / 60:.1f} min; hardware: {run['hardware']}"
+        f" x {run.get('processes', 1)} process(es)\n"
+    )
+
+
 def write_model_card(folder: str | Path, repo_name: str, summary: dict, description: str,
                      evaluations: dict[str, dict] | None = None, calibration: dict | None = None) -> Path:
     """README.md with Hub metadata, how to use it, how it was trained and what it scores."""
     folder = Path(folder)
-    datasets, data_text = data_source(summary["train_data"])
+    datasets, _ = data_source(summary["train_data"])
     card_data = ModelCardData(
         library_name="transformers", pipeline_tag="image-to-image", license="other",
         license_name="non-commercial-research", tags=["image-colorization", "colorize_hub", summary["model_type"]],
@@ -80,11 +90,10 @@ def write_model_card(folder: str | Path, repo_name: str, summary: dict, descript
         "## Use\n\n```python\nimport colorize_hub  # or: AutoModel.from_pretrained(..., trust_remote_code=True)\n\n"
         f"image = colorize_hub.colorize(\"old_photo.jpg\", model=\"{repo_name}\")\nimage.save(\"old_photo_color.png\")\n```",
         "## Training\n\n"
-        f"- data: `{summary['train_data']}` — {data_text}\n"
-        f"- command: `{summary['command']}`\n"
-        f"- steps: {summary['steps']}; wall time: {summary['wall_seconds'] / 60:.1f} min; hardware: {summary['hardware']}"
-        f" x {summary.get('processes', 1)} process(es)\n"
-        f"- parameters: {summary['parameters'] / 1e6:.2f} M\n\n{dev_line}",
+        + "".join(f"Run {index} (the next run starts from its weights):\n\n{run_lines(run)}\n"
+                  for index, run in enumerate(summary.get("earlier_runs", []), start=1))
+        + ("Final run:\n\n" if summary.get("earlier_runs") else "")
+        + f"{run_lines(summary)}- parameters: {summary['parameters'] / 1e6:.2f} M\n\n{dev_line}",
     ]
     if calibration:
         table = calibration["table"]

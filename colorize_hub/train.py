@@ -138,6 +138,15 @@ def make_trainer(model, model_args, training_args, train_dataset, eval_dataset) 
     )
 
 
+def earlier_runs(init_from: str | None) -> list[dict]:
+    """The training history of the checkpoint a fine-tune starts from, oldest first (for its model card)."""
+    path = Path(init_from or "", "training_summary.json")
+    if not init_from or not path.is_file():
+        return []
+    previous = json.loads(path.read_text())
+    return [*previous.pop("earlier_runs", []), previous]
+
+
 def hardware_description() -> str:
     if torch.cuda.is_available():
         return f"GPU {torch.cuda.get_device_name()}"
@@ -198,6 +207,7 @@ def main(argv: list[str] | None = None) -> dict:
         "eval_image_size": data_args.eval_image_size,
         "eval_metrics": {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)},
         "parameters": sum(p.numel() for p in model.parameters()),
+        "earlier_runs": earlier_runs(model_args.init_from),
     }
     if trainer.is_world_process_zero():
         (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle; the arguments are in the summary

@@ -125,3 +125,12 @@ def test_the_same_command_runs_data_parallel_under_torchrun(photo_folder, tmp_pa
     summary = json.loads((tmp_path / "training_summary.json").read_text())
     assert summary["processes"] == 2 and summary["steps"] == 3
     assert (tmp_path / "model.safetensors").exists()
+
+
+def test_a_fine_tune_card_lists_every_run(photo_folder, tmp_path):
+    run("colorizer-baseline", photo_folder, tmp_path / "first", "--max_steps", "1")
+    summary = run("colorizer-baseline", photo_folder, tmp_path / "second", "--max_steps", "2",
+                  "--init_from", str(tmp_path / "first"))
+    assert [r["steps"] for r in summary["earlier_runs"]] == [1]
+    card = (tmp_path / "second" / "README.md").read_text()
+    assert "Run 1" in card and "Final run" in card and card.count("- command: `colorize-hub train") == 2
