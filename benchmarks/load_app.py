@@ -164,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=24,
-                        help="requests before the first memory reading: every model and the server's worker "
-                             "threads (each with its own allocator arena) have run by then")
+                        help="requests before the first memory reading (at least one per model x photo pair, so "
+                             "every model has seen every input size)")
     parser.add_argument("--render-size", type=int, default=256)
     parser.add_argument("--max-rss-growth", type=float, default=0.10, help="allowed RSS growth, 0.10 = 10%%")
     parser.add_argument("--json", help="also write the results here")
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             wait_until_up(url, server, log)
             startup = time.perf_counter() - started
-            _, warm_failures = run_load(url, models, images, max(args.warmup, len(models)), args.clients,
+            _, warm_failures = run_load(url, models, images, max(args.warmup, len(models) * len(images)), args.clients,
                                         args.render_size)
             rss_before = rss_bytes(server.pid)
             samples, done = [], threading.Event()
