@@ -7,7 +7,6 @@ Hugging Face Space (see README.md's front matter). Public API endpoints, usable 
 """
 
 import argparse
-import json
 import logging
 import os
 import shutil
@@ -19,6 +18,7 @@ import torch
 from PIL import Image
 
 from colorize_hub import ColorizationError, ColorizationImageProcessor, bundled_checkpoints, colorize, load_colorizer
+from colorize_hub.catalog import describe
 
 logger = logging.getLogger("colorize_hub.app")
 
@@ -37,32 +37,6 @@ MAX_FILE_SIZE = "20mb"
 QUEUE = {"max_size": 16, "default_concurrency_limit": 1}  # one model run at a time: each uses every CPU core
 RENDER_MIN, RENDER_MAX, RENDER_STEP = 128, 512, 32
 EXAMPLES = sorted((Path(__file__).resolve().parent / "examples").glob("*.jpg"))
-
-# checkpoint folder name -> (human name, one-line description) for the dropdown
-KNOWN_CHECKPOINTS = {
-    "colorizer-baseline": ("Baseline", "plain conv encoder-decoder, L1 regression: the cautious reference point"),
-    "colorizer-unet24": ("U-Net, 24 colours", "U-Net that picks one of 24 palette colours per pixel: bolder colour"),
-    "colorizer-cunet": ("Dilated U-Net", "U-Net with dilated convolutions for wider context, L1 regression"),
-    "colorizer-gan": ("GAN (pix2pix)", "pix2pix generator trained with an adversarial critic plus L1: livelier colour"),
-    "colorizer-fusion": (
-        "Fusion (general photos)",
-        "EfficientNet-Lite0 scene features fused into a conv encoder-decoder, so the scene steers the colours",
-    ),
-    "colorizer-cunet-faces": ("Dilated U-Net (faces)", "the dilated U-Net trained on face crops: for portraits"),
-    "colorizer-unet24-cifar-horse": (
-        "U-Net, 24 colours (horses)",
-        "trained only on tiny CIFAR-10 horse photos: a toy specialist, best on horses",
-    ),
-}
-# model_type (config.json) -> architecture, for checkpoint folders not listed above
-ARCHITECTURES = {
-    "colorizer-baseline": "plain conv encoder-decoder",
-    "colorizer-unet24": "U-Net choosing among 24 colours",
-    "colorizer-cunet": "dilated U-Net",
-    "colorizer-gan": "pix2pix GAN generator",
-    "colorizer-fusion": "encoder-decoder fused with scene features",
-}
-
 
 def default_checkpoints() -> dict[str, Path]:
     """$COLORIZE_HUB_CHECKPOINTS when set (tests, other deployments), else the bundled checkpoints/."""
@@ -83,18 +57,6 @@ def max_pixels_from_env() -> int:
         raise ColorizationError(f"${MAX_PIXELS_ENV} must be a positive whole number of pixels, e.g. 20000000; "
                                 f"got {value!r}.")
     return limit
-
-
-def describe(name: str, folder: Path) -> tuple[str, str]:
-    """(human name, description): from KNOWN_CHECKPOINTS, else readable defaults from the folder's config.json."""
-    if name in KNOWN_CHECKPOINTS:
-        return KNOWN_CHECKPOINTS[name]
-    try:
-        model_type = json.loads((folder / "config.json").read_text()).get("model_type", "")
-    except (OSError, ValueError):
-        model_type = ""
-    architecture = ARCHITECTURES.get(model_type, model_type or "unknown architecture")
-    return name.replace("-", " ").replace("_", " ").capitalize(), f"{architecture} (checkpoint folder {name})"
 
 
 def model_choices(checkpoints: dict[str, Path]) -> list[tuple[str, str]]:

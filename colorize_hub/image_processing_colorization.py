@@ -22,11 +22,12 @@ from .color import (
     AB_SCALE, array_to_lightness, denormalize_ab, lab_to_rgb_keep_lightness, normalize_l, rgb_to_normalized_lab,
 )
 from .errors import ColorizationError
+from .image_decoding import INT_SCALES, all_finite, alpha_to_uint8, pil_pixels
 
 logger = logging.getLogger(__name__)
 
 ImageLike = Union[str, os.PathLike, Image.Image, np.ndarray, torch.Tensor]
-_CHUNK_PIXELS = 1 << 18  # NaN checks and the Lab -> RGB merge work on ~0.25-megapixel row slices
+_CHUNK_PIXELS = 1 << 18  # the Lab -> RGB merge works on ~0.25-megapixel row slices
 _EXIF_ORIENTATION = 0x0112
 
 
@@ -60,51 +61,6 @@ def _positive_int(value: Any, name: str, multiple: int = 1) -> int:
         what = f"a positive multiple of {multiple}, e.g. 256 or 512" if multiple > 1 else "a positive whole number"
         raise ColorizationError(f"{name} must be {what}; got {value!r}.")
     return int(value)
-
-
-def _finite(array: np.ndarray) -> bool:
-    """np.isfinite(array).all() without a full-size boolean copy."""
-    rows = max(1, _CHUNK_PIXELS // max(1, array[0].size))
-    return all(np.isfinite(array[r : r + rows]).all() for r in range(0, array.shape[0], rows))
-
-
-_INT_SCALES = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0, np.dtype(np.bool_): 1.0}
-
-
-def _alpha_to_uint8(alpha: np.ndarray) -> np.ndarray:
-    """Alpha of any accepted dtype -> contiguous uint8 (H, W); floats are clipped to [0, 1]."""
-    if alpha.dtype == np.uint8:
-        return np.ascontiguousarray(alpha)
-    unit = np.clip(alpha.astype(np.float32) / _INT_SCALES.get(alpha.dtype, 1.0), 0.0, 1.0)
-    return (unit * 255.0).round().astype(np.uint8)
-
-
-def _pil_pixels(img: Image.Image, source: str) -> tuple[np.ndarray, float, np.ndarray | None, bool]:
-    """Decode a PIL image into (pixels, scale, alpha, is_lightness) without losing bit depth.
-
-    Rules for wide modes (the data gives no declared range, so the values decide):
-    ``I;16*``: / 65535. ``I`` (32-bit int): 8-bit if max <= 255, else / 65535, clipped.
-    ``F``: as is if max <= 1, elif max <= 255 / 255, else / 65535; then clipped to [0, 1]; NaN/inf refused.
-    Gray modes keep one channel (gray g gives the L of RGB (g, g, g)); "LAB" uses its L directly.
-    """
-    mode = img.mode
-    if mode in ("La", "PA", "RGBa") or (mode == "P" and img.has_transparency_data):
-        img = img.convert("LA" if mode == "La" else "RGBA")
-    elif mode not in ("1", "L", "LA", "RGB", "RGBA", "LAB", "F") and not mode.startswith("I"):
-        img = img.convert("RGB")  # P, RGBX, CMYK, YCbCr, HSV and any other colour mode
-    mode, arr = img.mode, np.asarray(img)  # "1" -> bool, 8-bit -> uint8, I;16* -> (u)int16, I -> int32, F -> float32
-    if mode in ("LA", "RGBA"):
-        return arr[..., :-1], 255.0, arr[..., -1].copy(), False
-    if mode == "LAB":  # only its L matters (stored as 0..255 for 0..100)
-        return arr[..., 0], 255.0, None, True
-    if mode in ("1", "L", "RGB") or mode.startswith("I;16"):
-        return arr, {"1": 1.0, "L": 255.0, "RGB": 255.0}.get(mode, 65535.0), None, False
-    if mode == "F" and not _finite(arr):
-        raise ColorizationError(f"{source} ('F' mode) contains NaN or infinity; fix or re-export it.")
-    top = float(arr.max())
-    if mode == "F" and top <= 1.0:
-        return arr, 1.0, None, False
-    return arr, (255.0 if top <= 255 else 65535.0), None, False
 
 
 class ColorizationImageProcessor(TorchvisionBackend):
@@ -213,7 +169,7 @@ class ColorizationImageProcessor(TorchvisionBackend):
         if orientation in range(2, 9):  # exif_transpose always copies: skip it when it would be a no-op
             logger.debug("%s: applying EXIF orientation %s", source, orientation)
             img = ImageOps.exif_transpose(img)
-        return _pil_pixels(img, source)
+        return pil_pixels(img, source)
 
     @staticmethod
     def _tensor_to_array(tensor: torch.Tensor) -> np.ndarray:
@@ -239,12 +195,12 @@ class ColorizationImageProcessor(TorchvisionBackend):
             raise ColorizationError(f"{source} has shape {arr.shape}; expected (H, W) or (H, W, C<=4), channels last.")
         self._check_pixels(arr.shape[1], arr.shape[0], source=source, max_pixels=max_pixels)
         if arr.dtype.kind == "f":
-            if not _finite(arr):
+            if not all_finite(arr):
                 raise ColorizationError(f"{source} contains NaN or infinity; replace them before colorizing.")
-        elif arr.dtype not in _INT_SCALES:
+        elif arr.dtype not in INT_SCALES:
             raise ColorizationError(f"{source} has dtype {arr.dtype}; use uint8, uint16, bool or float in [0, 1].")
-        scale = _INT_SCALES.get(arr.dtype, 1.0)  # floats are expected in [0, 1]; anything outside is clipped
-        alpha = None if alpha is None else _alpha_to_uint8(alpha)
+        scale = INT_SCALES.get(arr.dtype, 1.0)  # floats are expected in [0, 1]; anything outside is clipped
+        alpha = None if alpha is None else alpha_to_uint8(alpha)
         return LoadedImage(array_to_lightness(gray_or_rgb, scale), alpha)
 
     def preprocess(  # type: ignore[override]
@@ -313,7 +269,7 @@ class ColorizationImageProcessor(TorchvisionBackend):
         ab = denormalize_ab(ab[0]).mul_(saturation).clamp_(-AB_SCALE, AB_SCALE)  # (2, H, W) Lab
         out = np.empty((h, w, 3 if alpha is None else 4), dtype=np.uint8)
         if alpha is not None:
-            out[..., 3] = _alpha_to_uint8(alpha)
+            out[..., 3] = alpha_to_uint8(alpha)
         rows = max(1, _CHUNK_PIXELS // w)
         for r in range(0, h, rows):
             lab = torch.cat([lightness[:, r : r + rows], ab[:, r : r + rows]], dim=0)  # (3, rows, W)
