@@ -29,7 +29,7 @@ DESCRIPTIONS = {
     "colorizer-fusion": "Deep Koalarization fusion model: a conv encoder-decoder whose bottleneck is fused with the "
     "global embedding of an ImageNet-pretrained EfficientNet-Lite0 run on the same gray image.",
 }
-# files of a checkpoint folder that are pushed to the Hub (the remote-code .py files are added by pattern)
+# files of a checkpoint folder that are pushed to the Hub (push adds the remote-code .py files)
 HUB_FILES = ("config.json", "model.safetensors", "preprocessor_config.json", "README.md")
 # what a shipped checkpoint keeps beside them: how it was trained, calibrated and evaluated
 RECORDS = ("loss_curve.png", "training_summary.json", "calibration.json", "evaluation.json")
@@ -118,11 +118,14 @@ def write_model_card(folder: str | Path, repo_name: str, summary: dict, descript
 
 
 def export_checkpoint(run_dir: str | Path, destination: str | Path) -> Path:
-    """Copy what the Hub needs from a training run (weights, configs, remote code, card, loss curve)."""
+    """Copy what the Hub needs from a training run (weights, configs, card) and its records (loss curve, summary).
+
+    The remote-code source files are not kept here: `colorize-hub push` adds the package's own at upload time.
+    """
     run_dir, destination = Path(run_dir), Path(destination)
     destination.mkdir(parents=True, exist_ok=True)
     for path in run_dir.iterdir():
-        if path.name in HUB_FILES or path.suffix == ".py" or path.name in RECORDS:
+        if path.name in HUB_FILES or path.name in RECORDS:
             shutil.copy2(path, destination / path.name)
     return destination
 
