@@ -99,8 +99,9 @@ def write_model_card(folder: str | Path, repo_name: str, summary: dict, descript
         table = calibration["table"]
         gain = calibration["chroma_gain"]
         sections.append(
-            f"## Chroma calibration\n\n`preprocessor_config.json` sets `chroma_gain: {gain}`: predicted chroma is "
-            f"multiplied by {gain} before the user's saturation. It was chosen on `{calibration['data']}` (a dev set, "
+            f"## Chroma calibration\n\n`preprocessor_config.json` sets `chroma_gain: "
+            f"{calibration.get('saved_chroma_gain', gain)}`: predicted chroma is multiplied by it before the user's "
+            f"saturation. It was chosen on `{calibration['data']}` (a dev set, "
             "not an evaluation set) as the gain whose colourfulness is closest to the real photos' "
             f"({calibration['truth_colourfulness']:.1f}) among gains whose PSNR stays at or above the gray image's "
             f"({calibration['gray_psnr']:.2f} dB). At gain 1: PSNR {table[1.0][0]:.2f}, CF {table[1.0][1]:.1f}; at "

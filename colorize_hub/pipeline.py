@@ -29,7 +29,8 @@ def colorize(
         render_size: side of the square the model sees (multiple of 32); lower gives bolder colour,
             higher finer colour boundaries. Default: the checkpoint's own (its preprocessor_config.json), 256
             for a model passed without one.
-        saturation: chroma multiplier (0 = gray, 1 = as predicted, 2 = twice as vivid).
+        saturation: chroma multiplier on top of the checkpoint's calibrated `chroma_gain` (0 = gray, 1 = as the
+            checkpoint is calibrated, 2 = twice as vivid).
         precision: "auto" (bfloat16 where the hardware runs it natively, else float32), "fp32" or "bf16".
         max_pixels: refuse inputs with more pixels than this, before decoding them (default: the checkpoint's
             preprocessor setting, 50 megapixels unless it says otherwise).

@@ -36,7 +36,9 @@ def main() -> None:
     if args.calibrate:
         calibration = calibrate_chroma_gain(str(destination), args.calibrate)
         processor = ColorizationImageProcessor.from_pretrained(destination)
-        processor.chroma_gain = calibration["chroma_gain"]
+        # the gains were tried on top of the processor's own: compose, so re-releasing a calibrated run stays right
+        processor.chroma_gain = round(processor.chroma_gain * calibration["chroma_gain"], 4)
+        calibration["saved_chroma_gain"] = processor.chroma_gain
         processor.save_pretrained(destination)
         load_colorizer.cache_clear()  # evaluate the checkpoint as saved, with its new gain
         (destination / "calibration.json").write_text(json.dumps(
