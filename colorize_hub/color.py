@@ -5,7 +5,7 @@ pipeline, every model, the image processor and the evaluation all go through it,
 trained with one normalisation can never be served with another.
 
 Conversions use kornia (a translation of scikit-image's ``rgb2lab`` / ``lab2rgb``) and always
-compute in float32: bf16 / fp16 lose about 0.5 L units near white, which shows as banding, and
+compute in float32 (the display path, Lab -> sRGB that keeps L, lives in :mod:`colorize_hub.gamut`): bf16 / fp16 lose about 0.5 L units near white, which shows as banding, and
 float64 would double the memory of full-resolution images for no visible gain.
 """
 
@@ -24,7 +24,6 @@ __all__ = [
     "denormalize_ab",
     "denormalize_l",
     "lab_to_rgb",
-    "lab_to_rgb_keep_lightness",
     "normalize_ab",
     "normalize_l",
     "array_to_lightness",
@@ -48,12 +47,11 @@ display. Values beyond +/-110 are clamped when predictions are turned back into 
 # Luminance (Y) row of the linear-sRGB -> XYZ (D65) matrix used by kornia.rgb_to_xyz.
 # The weights sum to 1.0, so a gray g has Y = linear(g) exactly as the RGB triple (g, g, g).
 _Y_WEIGHTS = (0.212671, 0.715160, 0.072169)
-_GAMUT_TOLERANCE = 1.0 / 512  # a quarter of an 8-bit step: what rounding to uint8 hides anyway
 _LAB_EPSILON = 0.008856  # CIE threshold, same constant as kornia / scikit-image.
 _CHUNK_PIXELS = 1 << 18  # array_to_lightness converts ~0.25-megapixel row slices (cache-friendly, bounded memory)
 
 
-def _as_float32(tensor: Tensor, name: str, channels: tuple[int, ...]) -> Tensor:
+def as_float32(tensor: Tensor, name: str, channels: tuple[int, ...]) -> Tensor:
     """Validate a (..., C, H, W) tensor and return it in float32 (a no-op if it already is)."""
     if not isinstance(tensor, Tensor):
         raise ColorizationError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}; convert it first.")
@@ -74,7 +72,7 @@ def rgb_to_lab(rgb: Tensor) -> Tensor:
 
     Returns float32 whatever the input dtype, because Lab values feed losses and metrics.
     """
-    rgb = _as_float32(rgb, "rgb", (3,))
+    rgb = as_float32(rgb, "rgb", (3,))
     return kornia.color.rgb_to_lab(rgb)
 
 
@@ -84,39 +82,8 @@ def lab_to_rgb(lab: Tensor) -> Tensor:
     Out-of-gamut Lab triples (which a model can predict) are clipped per channel rather than
     raising, because the caller always wants a displayable image.
     """
-    lab = _as_float32(lab, "lab", (3,))
+    lab = as_float32(lab, "lab", (3,))
     return kornia.color.lab_to_rgb(lab, clip=True)
-
-
-def lab_to_rgb_keep_lightness(lab: Tensor, steps: int = 8) -> Tensor:
-    """Like :func:`lab_to_rgb`, but a colour that sRGB cannot show loses chroma, not lightness.
-
-    Clipping R, G, B separately moves L (a saturated colour predicted on a near-black pixel turns
-    into a visibly lighter one). Here every out-of-gamut pixel keeps its L and hue, and its ab is
-    scaled down by the largest factor (found by bisection, `steps` halvings) that fits the gamut.
-    Only out-of-gamut pixels are re-converted, so the cost is small for ordinary predictions.
-    """
-    lab = _as_float32(lab, "lab", (3,))
-    rgb = kornia.color.lab_to_rgb(lab, clip=False)  # (..., 3, H, W)
-    outside = ((rgb < -_GAMUT_TOLERANCE) | (rgb > 1 + _GAMUT_TOLERANCE)).any(dim=-3)  # (..., H, W)
-    if not outside.any():
-        return rgb.clamp_(0.0, 1.0)
-    pixels = lab.movedim(-3, -1)[outside]  # (N, 3): only the out-of-gamut pixels
-    low, high = pixels.new_zeros(len(pixels)), pixels.new_ones(len(pixels))
-
-    def convert(scale: Tensor) -> Tensor:
-        trial = torch.cat([pixels[:, :1], pixels[:, 1:] * scale[:, None]], dim=1)  # (N, 3)
-        # (N, 3) -> (1, 3, N, 1): kornia converts images
-        return kornia.color.lab_to_rgb(trial.T[None, :, :, None], clip=False)[0, :, :, 0].T  # (N, 3)
-
-    for _ in range(steps):
-        middle = (low + high) / 2
-        trial = convert(middle)
-        fits = ((trial >= -_GAMUT_TOLERANCE) & (trial <= 1 + _GAMUT_TOLERANCE)).all(dim=1)
-        low, high = torch.where(fits, middle, low), torch.where(fits, high, middle)
-    rgb = rgb.movedim(-3, -1)  # (..., H, W, 3) view
-    rgb[outside] = convert(low)
-    return rgb.movedim(-1, -3).clamp_(0.0, 1.0)
 
 
 def _srgb_to_linear(x: Tensor) -> Tensor:
@@ -133,16 +100,30 @@ def rgb_to_lightness(image: Tensor) -> Tensor:
     same CIE curve; it agrees with ``rgb_to_lab(rgb)[..., :1, :, :]`` to float precision.
     A gray value g gives the same L as the RGB triple (g, g, g).
     """
-    image = _as_float32(image, "image", (1, 3))
+    image = as_float32(image, "image", (1, 3))
     linear = _srgb_to_linear(image)
     if image.shape[-3] == 3:
         wr, wg, wb = _Y_WEIGHTS
         y = linear[..., 0:1, :, :] * wr + linear[..., 1:2, :, :] * wg + linear[..., 2:3, :, :] * wb
     else:
         y = linear * sum(_Y_WEIGHTS)
-    # CIE f(t): cube root above the threshold, linear segment below (as kornia does).
+    return _luminance_to_lightness(y)
+
+
+def _luminance_to_lightness(y: Tensor) -> Tensor:
+    """CIE L* from luminance Y: cube root above the threshold, linear segment below (as kornia does)."""
     f = torch.where(y > _LAB_EPSILON, y.clamp(min=_LAB_EPSILON).pow(1.0 / 3.0), 7.787 * y + 4.0 / 29.0)
     return 116.0 * f - 16.0
+
+
+def _uint8_tables() -> tuple[np.ndarray, np.ndarray]:
+    """For 8-bit input: per-channel luminance contributions (3, 256) of sRGB codes, and L of gray codes (256,)."""
+    linear = _srgb_to_linear(torch.arange(256, dtype=torch.float32) / 255.0)
+    contributions = torch.stack([linear * weight for weight in _Y_WEIGHTS])
+    return contributions.numpy(), rgb_to_lightness((torch.arange(256) / 255.0).view(1, 1, 256))[0, 0].numpy()
+
+
+_UINT8_LUMINANCE, _UINT8_GRAY_LIGHTNESS = _uint8_tables()
 
 
 def array_to_lightness(pixels: np.ndarray, scale: float, is_lightness: bool = False) -> Tensor:
@@ -156,6 +137,17 @@ def array_to_lightness(pixels: np.ndarray, scale: float, is_lightness: bool = Fa
     h, w = pixels.shape[:2]
     out = torch.empty((1, h, w), dtype=torch.float32)
     rows = max(1, _CHUNK_PIXELS // max(1, w))
+    if pixels.dtype == np.uint8 and scale == 255.0 and not is_lightness:  # the common case: table lookups
+        for r in range(0, h, rows):
+            chunk = pixels[r : r + rows]  # (rows, W), (rows, W, 1) or (rows, W, 3)
+            if chunk.ndim == 2 or chunk.shape[-1] == 1:
+                chunk = chunk.reshape(chunk.shape[:2])
+                out[0, r : r + rows] = torch.from_numpy(_UINT8_GRAY_LIGHTNESS[chunk])
+            else:
+                red, green, blue = _UINT8_LUMINANCE
+                y = red[chunk[..., 0]] + green[chunk[..., 1]] + blue[chunk[..., 2]]
+                out[0, r : r + rows] = _luminance_to_lightness(torch.from_numpy(y))
+        return out
     for r in range(0, h, rows):
         x = torch.from_numpy(np.array(pixels[r : r + rows], dtype=np.float32))  # (rows, W[, C]), own copy
         x = x.div_(scale).clamp_(0.0, 1.0)
