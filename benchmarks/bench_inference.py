@@ -49,6 +49,7 @@ def test_photo(width: int, height: int) -> bytes:
 
 def bench_checkpoint(name: str, repeats: int) -> dict:
     import colorize_hub
+    from colorize_hub.loading import predict_ab
 
     model, _ = colorize_hub.load_colorizer(name)
     result = {"name": name, "parameters": sum(p.numel() for p in model.parameters())}
@@ -58,11 +59,12 @@ def bench_checkpoint(name: str, repeats: int) -> dict:
             run = lambda: colorize_hub.colorize(Image.open(io.BytesIO(encoded)), model=name, render_size=render)  # noqa: E731
             result[f"e2e_{width}x{height}_r{render}_ms"] = 1000 * median_seconds(run, repeats)
     with torch.inference_mode():
-        for render in RENDER_SIZES:
+        for render in RENDER_SIZES:  # the precision colorize() uses ("auto": bf16 where the CPU runs it natively)
             x = torch.rand(1, 1, render, render) * 2 - 1
-            result[f"forward_r{render}_ms"] = 1000 * median_seconds(lambda: model(x), repeats)
+            result[f"forward_r{render}_ms"] = 1000 * median_seconds(lambda: predict_ab(model, x), repeats)
         batch = torch.rand(8, 1, 256, 256) * 2 - 1
-        result["batch8_r256_images_per_s"] = 8 / median_seconds(lambda: model(batch), max(3, repeats // 2))
+        result["forward_fp32_r256_ms"] = 1000 * median_seconds(lambda: predict_ab(model, batch[:1], "fp32"), repeats)
+        result["batch8_r256_images_per_s"] = 8 / median_seconds(lambda: predict_ab(model, batch), max(3, repeats // 2))
     result["onnx_forward_r256_ms"] = onnx_forward_ms(name, repeats)
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
@@ -97,9 +99,11 @@ def bench_reference(repeats: int) -> dict:
     model = ECCV16Colorizer().eval()
     x = torch.rand(1, 1, 256, 256) * 2 - 1
     with torch.inference_mode():
-        forward = median_seconds(lambda: model(x), repeats)
+        forward = median_seconds(lambda: model(x), repeats)  # float32, as the published network runs
+        with torch.autocast("cpu", dtype=torch.bfloat16):  # for comparison only: the same trick our models get
+            forward_bf16 = median_seconds(lambda: model(x.contiguous(memory_format=torch.channels_last)), repeats)
     return {"name": "ECCV16 reference (random weights)", "parameters": sum(p.numel() for p in model.parameters()),
-            "forward_r256_ms": 1000 * forward}
+            "forward_r256_ms": 1000 * forward, "forward_bf16_r256_ms": 1000 * forward_bf16}
 
 
 def all_loaded_rss() -> float:
@@ -120,16 +124,19 @@ def in_subprocess(call: str, threads: int) -> dict | float:
 def markdown(results: list[dict], reference: dict, all_rss: float, threads: int) -> str:
     key = "e2e_1024x768_r256_ms"
     lines = [f"Threads: {threads}; CPU: {platform.processor() or platform.machine()}; median of runs after warm-up.",
-             "", f"ECCV16 reference forward at 256: **{reference['forward_r256_ms']:.0f} ms** "
-             f"({reference['parameters'] / 1e6:.1f} M parameters).", "",
-             "| checkpoint | params (M) | forward 256 (ms) | ONNX Runtime forward 256 (ms) | forward 512 (ms) | "
-             "1024x768 @256 e2e (ms) | speed-up vs ECCV16 | "
+             "", f"ECCV16 reference forward at 256: **{reference['forward_r256_ms']:.0f} ms** in float32, the anchor "
+             f"({reference['parameters'] / 1e6:.1f} M parameters); {reference['forward_bf16_r256_ms']:.0f} ms "
+             "under bf16 autocast, for comparison.", "",
+             "Forward columns use colorize()'s precision (bf16 autocast where the CPU has native bf16), except "
+             "the fp32 and ONNX Runtime (fp32) ones.", "",
+             "| checkpoint | params (M) | forward 256 (ms) | fp32 forward 256 (ms) | ONNX Runtime forward 256 (ms) | "
+             "forward 512 (ms) | 1024x768 @256 e2e (ms) | speed-up vs ECCV16 | "
              "512x384 @256 | 2048x1536 @256 | 1024x768 @512 | 2048x1536 @512 | batch 8 @256 (img/s) | peak RSS (MiB) |",
-             "|" + "---|" * 13]
+             "|" + "---|" * 14]
     for r in results:
         onnx_ms = r.get("onnx_forward_r256_ms")
         lines.append(
-            f"| {r['name']} | {r['parameters'] / 1e6:.2f} | {r['forward_r256_ms']:.1f} | "
+            f"| {r['name']} | {r['parameters'] / 1e6:.2f} | {r['forward_r256_ms']:.1f} | {r['forward_fp32_r256_ms']:.1f} | "
             f"{'n/a' if onnx_ms is None else f'{onnx_ms:.1f}'} | {r['forward_r512_ms']:.1f} | "
             f"{r[key]:.1f} | {reference['forward_r256_ms'] / r[key]:.1f}x | {r['e2e_512x384_r256_ms']:.1f} | "
             f"{r['e2e_2048x1536_r256_ms']:.1f} | {r['e2e_1024x768_r512_ms']:.1f} | {r['e2e_2048x1536_r512_ms']:.1f} | "
