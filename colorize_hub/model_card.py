@@ -101,9 +101,10 @@ def write_model_card(folder: str | Path, repo_name: str, summary: dict, descript
         sections.append(
             f"## Chroma calibration\n\n`preprocessor_config.json` sets `chroma_gain: "
             f"{calibration.get('saved_chroma_gain', gain)}`: predicted chroma is multiplied by it before the user's "
-            f"saturation. It was chosen on `{calibration['data']}` (a dev set, "
-            "not an evaluation set) as the gain whose colourfulness is closest to the real photos' "
-            f"({calibration['truth_colourfulness']:.1f}) among gains whose PSNR stays at or above the gray image's "
+            f"saturation{temperature_note(calibration)}. It was chosen on `{calibration['data']}` (a dev set, "
+            "not an evaluation set) as the setting whose colourfulness is closest to the real photos' "
+            f"({calibration['truth_colourfulness']:.1f}) among those whose PSNR stays within "
+            f"{calibration.get('psnr_tolerance', 0.0)} dB of the gray image's "
             f"({calibration['gray_psnr']:.2f} dB). At gain 1: PSNR {table[1.0][0]:.2f}, CF {table[1.0][1]:.1f}; at "
             f"{gain}: PSNR {table[gain][0]:.2f}, CF {table[gain][1]:.1f}."
             if 1.0 in table else f"## Chroma calibration\n\n`chroma_gain: {gain}`, chosen on `{calibration['data']}`."
@@ -133,6 +134,15 @@ def export_checkpoint(run_dir: str | Path, destination: str | Path) -> Path:
 
 def load_summary(folder: str | Path) -> dict:
     return json.loads((Path(folder) / "training_summary.json").read_text())
+
+
+def temperature_note(calibration: dict) -> str:
+    """The sentence part about a calibrated annealed-mean temperature, if the calibration chose one."""
+    temperature = calibration.get("annealed_temperature")
+    if temperature is None:
+        return ""
+    return (f", and `config.json` sets the annealed-mean temperature to {temperature} (chosen together with the "
+            f"gain from {', '.join(calibration.get('tables', {}))})")
 
 
 def load_calibration(folder: str | Path) -> dict | None:

@@ -9,6 +9,8 @@ import argparse
 import json
 from pathlib import Path
 
+from transformers import AutoConfig
+
 from colorize_hub import ColorizationImageProcessor, load_colorizer
 from colorize_hub.calibration import calibrate_chroma_gain
 from colorize_hub.evaluate import GRAY, evaluate
@@ -24,6 +26,8 @@ def main() -> None:
     parser.add_argument("--eval", nargs="*", default=[], help="folders of ground-truth colour photos")
     parser.add_argument("--protocol", default="short-side-256", help="evaluation protocol (see colorize-hub evaluate)")
     parser.add_argument("--calibrate", help="dev folder on which to choose the checkpoint's chroma_gain")
+    parser.add_argument("--psnr-tolerance", type=float, default=0.5,
+                        help="calibration: how far below the gray image's dev PSNR a setting may go (dB)")
     parser.add_argument("--render-size", type=int, default=None,
                         help="set the checkpoint's render size (its preprocessor_config.json); default: keep the run's")
     args = parser.parse_args()
@@ -34,7 +38,11 @@ def main() -> None:
     summary = load_summary(destination)
     calibration = None
     if args.calibrate:
-        calibration = calibrate_chroma_gain(str(destination), args.calibrate)
+        calibration = calibrate_chroma_gain(str(destination), args.calibrate, psnr_tolerance=args.psnr_tolerance)
+        if calibration["annealed_temperature"] is not None:
+            config = AutoConfig.from_pretrained(destination)
+            config.annealed_temperature = calibration["annealed_temperature"]
+            config.save_pretrained(destination)
         processor = ColorizationImageProcessor.from_pretrained(destination)
         # the gains were tried on top of the processor's own: compose, so re-releasing a calibrated run stays right
         processor.chroma_gain = round(processor.chroma_gain * calibration["chroma_gain"], 4)
@@ -43,7 +51,8 @@ def main() -> None:
         load_colorizer.cache_clear()  # evaluate the checkpoint as saved, with its new gain
         (destination / "calibration.json").write_text(json.dumps(
             {**calibration, "table": {str(k): v for k, v in calibration["table"].items()}}, indent=2))
-        print(f"chroma_gain {calibration['chroma_gain']} (chosen on {args.calibrate})")
+        print(f"chroma_gain {calibration['chroma_gain']}, temperature {calibration['annealed_temperature']} "
+              f"(chosen on {args.calibrate})")
     evaluations = {}
     for folder in args.eval:
         results, _ = evaluate([str(destination)], folder, args.protocol)

@@ -67,6 +67,24 @@ def test_chroma_gain_is_the_most_natural_one_that_keeps_psnr_above_gray():
     assert choose_gain(table, gray_psnr=22.5, truth_cf=40.0) == 1.0  # 1.2 is closer to 40 but below gray
     assert choose_gain(table, gray_psnr=22.0, truth_cf=40.0) == 1.2
     assert choose_gain(table, gray_psnr=30.0, truth_cf=40.0) == 0.8  # none keeps PSNR: the most faithful
+    assert choose_gain(table, gray_psnr=22.5, truth_cf=40.0, psnr_tolerance=0.5) == 1.2  # 22.4 is within 0.5 dB
+
+
+def test_calibration_searches_the_temperature_of_a_classifier_and_leaves_the_model_as_it_was(
+        eval_folder, tiny_checkpoint):
+    from colorize_hub.calibration import calibrate_chroma_gain
+    from colorize_hub.loading import as_colorizer
+
+    model, _ = as_colorizer(str(tiny_checkpoint))
+    before = model.config.annealed_temperature
+    result = calibrate_chroma_gain(str(tiny_checkpoint), eval_folder, gains=(0.5, 1.0), max_images=1,
+                                   temperatures=(0.2, 1.0), psnr_tolerance=100.0)
+    assert result["annealed_temperature"] in (0.2, 1.0) and set(result["tables"]) == {"0.2", "1.0"}
+    assert result["tables"]["0.2"] != result["tables"]["1.0"]  # the temperature changes the output
+    assert model.config.annealed_temperature == before
+    cf_gap = {key: abs(values[1] - result["truth_colourfulness"]) for t, table in result["tables"].items()
+              for key, values in [((float(t), g), v) for g, v in table.items()]}
+    assert cf_gap[(result["annealed_temperature"], result["chroma_gain"])] == min(cf_gap.values())
 
 
 def test_calibration_runs_on_a_folder(eval_folder, tiny_checkpoint):
