@@ -21,7 +21,7 @@ from .loading import as_colorizer, predict_ab
 from .metrics import colourfulness, psnr
 from .palette import image_files
 
-DEFAULT_GAINS = tuple(round(0.7 + 0.05 * i, 2) for i in range(19))  # 0.7 ... 1.6
+DEFAULT_GAINS = tuple(round(0.5 + 0.05 * i, 2) for i in range(23))  # 0.5 ... 1.6
 DEFAULT_TEMPERATURES = (0.3, 0.38, 0.5, 0.7, 1.0)
 
 
