@@ -47,7 +47,8 @@ def _lab_to_linear_rgb(lab: Tensor) -> Tensor:
     l, a, b = lab
     fy = (l + 16.0) / 116.0
     f = torch.stack([fy + a / 500.0, fy, (fy - b / 200.0).clamp_(min=0.0)])  # (3, ...)
-    xyz = torch.where(f > 0.2068966, f * f * f, (f - 4.0 / 29.0) / 7.787)
+    cubed = f > 0.2068966  # CIE f^-1: the cube above the threshold, a line below it
+    xyz = torch.where(cubed, f.pow(3), f.sub_(4.0 / 29.0).div_(7.787))  # f is not needed after this
     return (_XYZ_TO_LINEAR_RGB @ xyz.reshape(3, -1)).reshape(xyz.shape)
 
 
