@@ -21,7 +21,8 @@ DESCRIPTIONS = {
     "colorizer-baseline": "Baseline regression colorizer: a plain convolutional encoder-decoder (no skip connections) "
     "that predicts the ab channels of CIE Lab from L.",
     "colorizer-unet24": "U-Net that classifies every pixel into one of 24 k-means colours (the palette ships in "
-    "config.json), trained with class-rebalanced cross-entropy and decoded with the annealed mean (temperature in config.json; 0.38 in Zhang et al. 2016).",
+    "config.json), trained with class-rebalanced cross-entropy and decoded with the annealed mean (temperature "
+    "in config.json; 0.38 in Zhang et al. 2016).",
     "colorizer-cunet": "CU-net: a U-Net whose two innermost down/up steps are dilated convolutions at 1/4 "
     "resolution, regressing ab.",
     "colorizer-gan": "pix2pix-style conditional GAN generator (5 conv down + 5 transposed-conv up blocks with skips, "
