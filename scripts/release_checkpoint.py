@@ -9,8 +9,6 @@ import argparse
 import json
 from pathlib import Path
 
-from transformers import AutoConfig
-
 from colorize_hub import ColorizationImageProcessor, load_colorizer
 from colorize_hub.calibration import calibrate_chroma_gain
 from colorize_hub.evaluate import GRAY, evaluate
@@ -39,10 +37,10 @@ def main() -> None:
     calibration = None
     if args.calibrate:
         calibration = calibrate_chroma_gain(str(destination), args.calibrate, psnr_tolerance=args.psnr_tolerance)
-        if calibration["annealed_temperature"] is not None:
-            config = AutoConfig.from_pretrained(destination)
-            config.annealed_temperature = calibration["annealed_temperature"]
-            config.save_pretrained(destination)
+        if calibration["annealed_temperature"] is not None:  # edit config.json in place: save_pretrained would
+            config = json.loads((destination / "config.json").read_text())  # also copy the config's source file
+            config["annealed_temperature"] = calibration["annealed_temperature"]
+            (destination / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
         processor = ColorizationImageProcessor.from_pretrained(destination)
         # the gains were tried on top of the processor's own: compose, so re-releasing a calibrated run stays right
         processor.chroma_gain = round(processor.chroma_gain * calibration["chroma_gain"], 4)
