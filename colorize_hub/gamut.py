@@ -23,14 +23,11 @@ from .errors import ColorizationError
 __all__ = ["lab_to_rgb_keep_lightness", "lab_to_srgb8_keep_lightness"]
 
 _GAMUT_TOLERANCE = 1.0 / 512  # a quarter of an 8-bit step: what rounding to uint8 hides anyway
-# kornia's XYZ (D65) -> linear sRGB matrix with the D65 white point folded into its columns, so that
-# f(x), f(y), f(z) -> linear RGB is one 3x3 product.
+# kornia's XYZ -> linear sRGB matrix (read off kornia itself: the images of the three unit vectors are its
+# columns) with kornia's D65 white point folded into its columns, so that f(x), f(y), f(z) -> linear RGB is one
+# 3x3 product.
 _D65_WHITE = (0.95047, 1.0, 1.08883)
-_XYZ_TO_LINEAR_RGB = torch.tensor([
-    [3.2404813432005266, -1.5371515162713185, -0.4985363261688878],
-    [-0.9692549499965682, 1.8759900014898907, 0.0415559265582928],
-    [0.0556466391351772, -0.2040413383665112, 1.0573110696453443],
-]) * torch.tensor(_D65_WHITE)
+_XYZ_TO_LINEAR_RGB = kornia.color.xyz_to_rgb(torch.eye(3).view(3, 3, 1, 1))[:, :, 0, 0].T * torch.tensor(_D65_WHITE)
 # The sRGB gamut with a tolerance of _GAMUT_TOLERANCE sRGB units on each side, as linear-RGB bounds.
 _LINEAR_LOW = -_GAMUT_TOLERANCE / 12.92
 _LINEAR_HIGH = ((1.0 + _GAMUT_TOLERANCE + 0.055) / 1.055) ** 2.4
