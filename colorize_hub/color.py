@@ -5,8 +5,9 @@ pipeline, every model, the image processor and the evaluation all go through it,
 trained with one normalisation can never be served with another.
 
 Conversions use kornia (a translation of scikit-image's ``rgb2lab`` / ``lab2rgb``) and always
-compute in float32 (the display path, Lab -> sRGB that keeps L, lives in :mod:`colorize_hub.gamut`): bf16 / fp16 lose about 0.5 L units near white, which shows as banding, and
-float64 would double the memory of full-resolution images for no visible gain.
+compute in float32: bf16 / fp16 lose about 0.5 L units near white, which shows as banding, and
+float64 would double the memory of full-resolution images for no visible gain. The display path
+(Lab -> sRGB that keeps L, 8-bit output) lives in :mod:`colorize_hub.gamut`.
 """
 
 from __future__ import annotations

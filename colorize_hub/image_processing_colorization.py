@@ -79,8 +79,8 @@ class ColorizationImageProcessor(TorchvisionBackend):
         chroma_gain: the checkpoint's own chroma multiplier, applied before the user's ``saturation``
             (so saturation 1 means "as this checkpoint is calibrated"). A model trained with a loss that
             averages over plausible colours predicts too little chroma; its gain is calibrated on a dev
-            set (scripts/release_checkpoint.py --calibrate) to match the colourfulness of real photos without losing
-            PSNR against the gray image.
+            set (scripts/release_checkpoint.py --calibrate) to come closest to the colourfulness of real photos
+            while PSNR stays within a stated tolerance of the gray image's (see colorize_hub.calibration).
     """
 
     valid_kwargs = ColorizationImageProcessorKwargs
@@ -101,9 +101,9 @@ class ColorizationImageProcessor(TorchvisionBackend):
         """The pixel limit of one call: its own ``max_pixels`` when given, else the processor's setting."""
         return self.max_pixels if max_pixels is None else _positive_int(max_pixels, "max_pixels")
 
-    def _check_pixels(self, width: int, height: int, source: str, max_pixels: int | None = None) -> None:
-        """Refuse empty images and images over max_pixels, from their size alone (no pixel data needed)."""
-        limit = self._limit(max_pixels)
+    @staticmethod
+    def _check_pixels(width: int, height: int, source: str, limit: int) -> None:
+        """Refuse empty images and images over `limit` pixels, from their size alone (no pixel data needed)."""
         if width <= 0 or height <= 0:
             raise ColorizationError(f"{source} is empty ({width}x{height}); pass an image with pixels.")
         if width * height > limit:
@@ -133,7 +133,8 @@ class ColorizationImageProcessor(TorchvisionBackend):
             if not path.is_file():  # False for a folder, a missing file, or a name the OS cannot represent
                 raise ColorizationError(f"{source} does not exist or is not a file; pass the path of one image file.")
             if path.stat().st_size == 0:
-                raise ColorizationError(f"{source} is empty (0 bytes); it holds no image: check the file, or copy or upload it again.")
+                msg = f"{source} is empty (0 bytes); it holds no image: check the file, or copy or upload it again."
+                raise ColorizationError(msg)
         try:
             if isinstance(image, Image.Image):
                 pixels, scale, alpha, is_l = self._decode(image, source, limit)
@@ -160,10 +161,10 @@ class ColorizationImageProcessor(TorchvisionBackend):
         return LoadedImage(array_to_lightness(pixels, scale, is_l), alpha)
 
     def _decode(
-        self, img: Image.Image, source: str, max_pixels: int
+        self, img: Image.Image, source: str, limit: int
     ) -> tuple[np.ndarray, float, np.ndarray | None, bool]:
         """Check the header size BEFORE decoding, apply EXIF orientation, then decode."""
-        self._check_pixels(*img.size, source=source, max_pixels=max_pixels)
+        self._check_pixels(*img.size, source, limit)
         orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
         if orientation in range(2, 9):  # exif_transpose always copies: skip it when it would be a no-op
             logger.debug("%s: applying EXIF orientation %s", source, orientation)
@@ -182,7 +183,7 @@ class ColorizationImageProcessor(TorchvisionBackend):
             raise ColorizationError(msg + "; pass a batch as a list of images.")
         return tensor.numpy()
 
-    def _from_array(self, arr: np.ndarray, source: str, max_pixels: int) -> LoadedImage:
+    def _from_array(self, arr: np.ndarray, source: str, limit: int) -> LoadedImage:
         """Channel-last array -> LoadedImage; the dtype sets the scale (uint8 /255, uint16 /65535, bool, float)."""
         if arr.ndim == 3 and arr.shape[-1] in (1, 2, 3, 4):
             gray_or_rgb, alpha = (arr[..., :-1], arr[..., -1]) if arr.shape[-1] in (2, 4) else (arr, None)
@@ -192,7 +193,7 @@ class ColorizationImageProcessor(TorchvisionBackend):
             gray_or_rgb, alpha = arr, None
         else:
             raise ColorizationError(f"{source} has shape {arr.shape}; expected (H, W) or (H, W, C<=4), channels last.")
-        self._check_pixels(arr.shape[1], arr.shape[0], source=source, max_pixels=max_pixels)
+        self._check_pixels(arr.shape[1], arr.shape[0], source, limit)
         if arr.dtype.kind == "f":
             if not all_finite(arr):
                 raise ColorizationError(f"{source} contains NaN or infinity; replace them before colorizing.")
@@ -208,8 +209,9 @@ class ColorizationImageProcessor(TorchvisionBackend):
     ) -> BatchFeature:
         """Load images and return ``pixel_values`` (B, 1, render, render) normalised L.
 
-        ``max_pixels`` overrides the processor's limit for this call. Also returns ``original_lightness`` (list of (1, H, W) L tensors) and ``alpha`` (list of
-        uint8 arrays or None), which :meth:`post_process_colorization` needs to rebuild full-size images.
+        ``max_pixels`` overrides the processor's limit for this call. Also returns ``original_lightness`` (list of
+        (1, H, W) L tensors) and ``alpha`` (list of uint8 arrays or None), which :meth:`post_process_colorization`
+        needs to rebuild full-size images.
         """
         if kwargs:
             msg = f"Unknown preprocess arguments {sorted(kwargs)}; use render_size, max_pixels, return_tensors."
@@ -251,7 +253,8 @@ class ColorizationImageProcessor(TorchvisionBackend):
             counts = f"{batch} predicted_ab items, {len(original_lightness)} original_lightness, {len(alpha)} alpha"
             raise ColorizationError(f"Got {counts}; pass the lists that preprocess returned for the same batch.")
         ab_all = predicted_ab.detach().to("cpu", torch.float32)  # (B, 2, h, w), small
-        sat = float(saturation) * self.chroma_gain  # (B, 2, h, w) -> B items of (1, 2, h, w), each merged at its own full size
+        sat = float(saturation) * self.chroma_gain
+        # (B, 2, h, w) -> B items of (1, 2, h, w), each merged at its own full size
         return [self._merge(ab_all[i : i + 1], original_lightness[i], alpha[i], sat) for i in range(batch)]
 
     @staticmethod
