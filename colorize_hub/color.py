@@ -12,11 +12,14 @@ float64 would double the memory of full-resolution images for no visible gain. T
 
 from __future__ import annotations
 
+import functools
+
 import kornia.color
 import numpy as np
 import torch
 from torch import Tensor
 
+from .merge_kernels import fused_lightness_from_rgb8, kernels_available
 from .errors import ColorizationError
 
 __all__ = [
@@ -127,6 +130,12 @@ def _uint8_tables() -> tuple[np.ndarray, np.ndarray]:
 _UINT8_LUMINANCE, _UINT8_GRAY_LIGHTNESS = _uint8_tables()
 
 
+@functools.cache
+def _lightness_of_luminance_table(steps: int = 1 << 16) -> np.ndarray:
+    """L* at Y = i / steps, i = 0..steps, for linear interpolation (error < 1e-4 L units; float64 then rounded)."""
+    return _luminance_to_lightness(torch.linspace(0.0, 1.0, steps + 1, dtype=torch.float64)).float().numpy()
+
+
 def array_to_lightness(pixels: np.ndarray, scale: float, is_lightness: bool = False) -> Tensor:
     """(H, W) gray or (H, W, 3) RGB array with ``pixels / scale`` in [0, 1] -> float32 L (1, H, W).
 
@@ -138,7 +147,11 @@ def array_to_lightness(pixels: np.ndarray, scale: float, is_lightness: bool = Fa
     h, w = pixels.shape[:2]
     out = torch.empty((1, h, w), dtype=torch.float32)
     rows = max(1, _CHUNK_PIXELS // max(1, w))
-    if pixels.dtype == np.uint8 and scale == 255.0 and not is_lightness:  # the common case: table lookups
+    if pixels.dtype == np.uint8 and scale == 255.0 and pixels.ndim == 3 and pixels.shape[-1] == 3 and not is_lightness:
+        if kernels_available():  # the common case, an 8-bit RGB photo: one compiled pass
+            lightness = fused_lightness_from_rgb8(pixels, _UINT8_LUMINANCE, _lightness_of_luminance_table())
+            return torch.from_numpy(lightness)[None]
+    if pixels.dtype == np.uint8 and scale == 255.0 and not is_lightness:  # table lookups
         for r in range(0, h, rows):
             chunk = pixels[r : r + rows]  # (rows, W), (rows, W, 1) or (rows, W, 3)
             if chunk.ndim == 2 or chunk.shape[-1] == 1:

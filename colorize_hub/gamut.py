@@ -15,12 +15,14 @@ import math
 import kornia.color
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from .color import AB_SCALE, L_MAX, as_float32
 from .errors import ColorizationError
+from .merge_kernels import fused_merge_to_srgb8, kernels_available
 
-__all__ = ["lab_to_rgb_keep_lightness", "lab_to_srgb8_keep_lightness"]
+__all__ = ["lab_to_rgb_keep_lightness", "lab_to_srgb8_keep_lightness", "merge_to_srgb8"]
 
 _GAMUT_TOLERANCE = 1.0 / 512  # a quarter of an 8-bit step: what rounding to uint8 hides anyway
 # kornia's XYZ -> linear sRGB matrix (read off kornia itself: the images of the three unit vectors are its
@@ -137,3 +139,43 @@ def lab_to_srgb8_keep_lightness(lab: Tensor) -> np.ndarray:
     linear = _linear_rgb_keep_lightness(lab)  # (3, H, W)
     index = linear.clamp_(0.0, 1.0).mul_(_ENCODE_STEPS - 1).add_(0.5).to(torch.int32)  # (3, H, W)
     return _LINEAR_TO_SRGB8[index.permute(1, 2, 0).contiguous().numpy()]  # (H, W, 3), packed
+
+
+_MERGE_CHUNK_PIXELS = 1 << 16  # tensor path: rows per slice, so temporaries stay small for 50-megapixel images
+
+
+@functools.cache
+def _kernel_tables() -> dict:
+    """The constants and tables of this module, as the compiled merge kernel takes them."""
+    return {
+        "matrix": _XYZ_TO_LINEAR_RGB.double().numpy(),
+        "bounds": (_LINEAR_LOW, _LINEAR_HIGH),
+        "max_chroma_table": _max_chroma_table().numpy(),
+        "l_max": float(L_MAX),
+        "encode_table": _LINEAR_TO_SRGB8,
+    }
+
+
+def merge_to_srgb8(lightness: Tensor, ab: Tensor, gain: float, out: np.ndarray) -> None:
+    """The full-resolution merge: fill out[..., :3] with 8-bit sRGB of L and upsampled, scaled ab.
+
+    Args:
+        lightness: (H, W) float32 L in [0, L_MAX] at the output's size.
+        ab: (2, h, w) float32 normalised ab at any size; upsampled bilinearly (align_corners=False) to (H, W),
+            multiplied by ``gain`` (AB_SCALE x saturation for normalised ab), clamped to +-AB_SCALE.
+        out: (H, W, 3 or 4) uint8, written in place (a 4th channel, alpha, is left alone).
+
+    Out-of-gamut colours lose chroma, not lightness, as in :func:`lab_to_srgb8_keep_lightness`. With numba
+    installed this is one fused pass (:func:`colorize_hub.merge_kernels.fused_merge_to_srgb8`); without, the same arithmetic in
+    row-chunked tensor operations.
+    """
+    h, w = lightness.shape
+    if kernels_available():
+        fused_merge_to_srgb8(lightness.numpy(), ab.numpy(), gain, AB_SCALE, out, **_kernel_tables())
+        return
+    full = F.interpolate(ab[None], size=(h, w), mode="bilinear", align_corners=False)[0]  # (2, H, W)
+    full = full.mul_(gain).clamp_(-AB_SCALE, AB_SCALE)
+    rows = max(1, _MERGE_CHUNK_PIXELS // w)
+    for r in range(0, h, rows):
+        lab = torch.cat([lightness[None, r : r + rows], full[:, r : r + rows]], dim=0)  # (3, rows, W)
+        out[r : r + rows, :, :3] = lab_to_srgb8_keep_lightness(lab)

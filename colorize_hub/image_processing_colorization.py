@@ -11,22 +11,20 @@ from typing import Any, Union
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 from transformers.image_processing_backends import TorchvisionBackend
 from transformers.image_processing_base import BatchFeature
 from transformers.image_utils import SizeDict
 from transformers.processing_utils import ImagesKwargs
 
-from .color import AB_SCALE, array_to_lightness, denormalize_ab, normalize_l, rgb_to_normalized_lab
+from .color import AB_SCALE, array_to_lightness, normalize_l, rgb_to_normalized_lab
 from .errors import ColorizationError
-from .gamut import lab_to_srgb8_keep_lightness
+from .gamut import merge_to_srgb8
 from .image_decoding import INT_SCALES, all_finite, alpha_to_uint8, pil_pixels
 
 logger = logging.getLogger(__name__)
 
 ImageLike = Union[str, os.PathLike, Image.Image, np.ndarray, torch.Tensor]
-_CHUNK_PIXELS = 1 << 16  # the Lab -> RGB merge works on 64-kilopixel row slices: fastest, its temporaries stay cached
 _EXIF_ORIENTATION = 0x0112
 
 
@@ -240,7 +238,8 @@ class ColorizationImageProcessor(TorchvisionBackend):
 
         ab is clamped to [-AB_SCALE, AB_SCALE] after scaling by ``chroma_gain * saturation`` (0 gives gray,
         > 1 more vivid). Output mode is "RGB", or "RGBA" when that item has an alpha channel.
-        Work is done on the CPU in float32, row-chunked, so a 50-megapixel image stays affordable.
+        Work is done on the CPU in one pass over the output (:func:`colorize_hub.gamut.merge_to_srgb8`), with no
+        full-size temporaries, so a 50-megapixel image stays affordable.
         """
         if not isinstance(predicted_ab, torch.Tensor) or predicted_ab.ndim != 4 or predicted_ab.shape[1] != 2:
             shape = tuple(predicted_ab.shape) if isinstance(predicted_ab, torch.Tensor) else type(predicted_ab)
@@ -267,15 +266,10 @@ class ColorizationImageProcessor(TorchvisionBackend):
         alpha = None if alpha is None else np.asarray(alpha)
         if alpha is not None and alpha.shape != (h, w):
             raise ColorizationError(f"alpha has shape {alpha.shape} but the image is {(h, w)}; pass matching items.")
-        ab = F.interpolate(ab, size=(h, w), mode="bilinear", align_corners=False)  # (1, 2, h, w) -> (1, 2, H, W)
-        ab = denormalize_ab(ab[0]).mul_(saturation).clamp_(-AB_SCALE, AB_SCALE)  # (2, H, W) Lab
         out = np.empty((h, w, 3 if alpha is None else 4), dtype=np.uint8)
         if alpha is not None:
             out[..., 3] = alpha_to_uint8(alpha)
-        rows = max(1, _CHUNK_PIXELS // w)
-        for r in range(0, h, rows):
-            lab = torch.cat([lightness[:, r : r + rows], ab[:, r : r + rows]], dim=0)  # (3, rows, W)
-            out[r : r + rows, :, :3] = lab_to_srgb8_keep_lightness(lab)  # (rows, W, 3) uint8, L kept
+        merge_to_srgb8(lightness[0], ab[0], AB_SCALE * saturation, out)  # ab upsampled to (H, W) inside
         return Image.fromarray(out)
 
     def make_model_inputs(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

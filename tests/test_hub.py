@@ -80,7 +80,7 @@ def test_push_uploads_exactly_the_model_processor_code_and_card(pushed):
     assert set(files) == {
         "config.json", "model.safetensors", "preprocessor_config.json", "README.md",
         "configuration_gan.py", "modeling_gan.py", "layers.py", "modeling_outputs.py",  # the model's remote code
-        "image_processing_colorization.py", "image_decoding.py", "color.py", "gamut.py", "errors.py",  # the processor's remote code
+        "image_processing_colorization.py", "image_decoding.py", "color.py", "gamut.py", "merge_kernels.py", "errors.py",  # the processor's remote code
     }
     config = json.loads(files["config.json"])
     assert config["auto_map"] == {"AutoConfig": "configuration_gan.ColorizerGanConfig",
