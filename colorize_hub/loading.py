@@ -6,6 +6,8 @@ import logging
 from pathlib import Path
 
 import torch
+from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 from transformers import AutoConfig, AutoModel, PreTrainedModel
 
 from .errors import ColorizationError
@@ -149,7 +151,27 @@ def load_colorizer(name_or_path: str) -> tuple[PreTrainedModel, ColorizationImag
         )
     processor = load_processor(location, local)
     # channels_last: the layout oneDNN convolutions run fastest in (inputs are converted in predict_ab)
-    return model.eval().to(memory_format=torch.channels_last), processor
+    return fold_batch_norms(model.eval()).to(memory_format=torch.channels_last), processor
+
+
+def fold_batch_norms(model: PreTrainedModel) -> PreTrainedModel:
+    """Fold every eval-mode BatchNorm2d that directly follows a conv in an nn.Sequential into that conv's weights.
+
+    Why: at inference a BatchNorm is a fixed per-channel affine map, so the conv can apply it; the forward pass
+    then skips one full pass over every feature map (5-20 % of the CPU forward time of the U-Nets). The numbers
+    are the same to float rounding. The model is changed in place and is for inference only: its state dict no
+    longer has the BatchNorm entries, so a loaded colorizer is never saved or trained further (fine-tuning
+    starts from the checkpoint folder, as `colorize-hub train --init_from` does).
+    """
+    for module in model.modules():
+        if not isinstance(module, nn.Sequential):
+            continue
+        for i in range(len(module) - 1):
+            conv, norm = module[i], module[i + 1]
+            if isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)) and isinstance(norm, nn.BatchNorm2d):
+                module[i] = fuse_conv_bn_eval(conv, norm, transpose=isinstance(conv, nn.ConvTranspose2d))
+                module[i + 1] = nn.Identity()
+    return model
 
 
 def load_processor(location: str, local: bool) -> ColorizationImageProcessor:

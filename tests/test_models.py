@@ -6,6 +6,7 @@ import torch
 from transformers import AutoModel
 
 import colorize_hub
+from colorize_hub.loading import load_colorizer, predict_ab
 from conftest import TINY_CONFIGS, build_tiny
 
 
@@ -50,6 +51,25 @@ def test_save_load_round_trip_gives_identical_outputs(model_type, tmp_path):
     with torch.no_grad():
         # same weights; loaded tensors may sit at other memory alignments, which moves the 9th digit
         torch.testing.assert_close(model(pixel_values).predicted_ab, reloaded(pixel_values).predicted_ab, rtol=0, atol=1e-6)
+
+
+def test_the_loader_folds_batch_norms_without_changing_the_output(model_type, tmp_path):
+    """load_colorizer folds each conv's BatchNorm into the conv (inference only): same numbers, no BatchNorm pass."""
+    model = build_tiny(model_type).eval()
+    generator = torch.Generator().manual_seed(3)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):  # statistics and affine far from identity, as after training
+            for tensor in (module.running_mean, module.weight, module.bias):
+                tensor.data = torch.randn(tensor.shape, generator=generator)
+            module.running_var.data = torch.rand(module.running_var.shape, generator=generator) + 0.5
+    model.save_pretrained(tmp_path)
+    loaded, _ = load_colorizer(str(tmp_path))
+    outside_backbone = [name for name, module in loaded.named_modules()
+                        if isinstance(module, torch.nn.BatchNorm2d) and not name.startswith("backbone")]
+    assert outside_backbone == []
+    pixel_values = torch.rand(1, 1, 32, 48) * 2 - 1
+    expected = predict_ab(model, pixel_values, "fp32")
+    torch.testing.assert_close(predict_ab(loaded, pixel_values, "fp32"), expected, rtol=0, atol=1e-5)
 
 
 def test_eval_is_deterministic(model_type):
