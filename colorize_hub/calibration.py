@@ -27,7 +27,7 @@ DEFAULT_TEMPERATURES = (0.3, 0.38, 0.5, 0.7, 1.0)
 
 def temperatures_of(model, temperatures=DEFAULT_TEMPERATURES) -> tuple:
     """The temperatures to try: `temperatures` for a model that decodes an annealed mean, else (None,)."""
-    return tuple(temperatures) if hasattr(model.config, "annealed_temperature") else (None,)
+    return tuple(temperatures) if getattr(model.config, "annealed_temperature", None) is not None else (None,)
 
 
 def gain_table(model, data, protocol: str = "short-side-256", gains=DEFAULT_GAINS, max_images: int | None = None,

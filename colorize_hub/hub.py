@@ -23,7 +23,7 @@ from transformers.dynamic_module_utils import get_relative_import_files
 
 from . import image_processing_colorization
 from .errors import ColorizationError
-from .model_card import DESCRIPTIONS, load_calibration, load_summary, metrics_table, write_model_card
+from .model_card import description_of, load_calibration, load_summary, metrics_table, write_model_card
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +126,8 @@ def write_hub_card(checkpoint: Path, destination: Path, repo_id: str, model_type
     """The model card: rewritten from training_summary.json when present (so it names `repo_id`), else the
     checkpoint's README.md, else a short card; then the Hub metadata and model-index are set."""
     path = destination / "README.md"
-    description = DESCRIPTIONS.get(model_type, f"Image colorization model ({model_type}).")
+    config = json.loads((checkpoint / "config.json").read_text()) if (checkpoint / "config.json").is_file() else {}
+    description = description_of({**config, "model_type": model_type})
     if (checkpoint / "training_summary.json").is_file():
         write_model_card(destination, repo_id, load_summary(checkpoint), description, evaluations,
                          load_calibration(checkpoint))

@@ -30,6 +30,19 @@ DESCRIPTIONS = {
     "colorizer-fusion": "Deep Koalarization fusion model: a conv encoder-decoder whose bottleneck is fused with the "
     "global embedding of an ImageNet-pretrained EfficientNet-Lite0 run on the same gray image.",
 }
+
+
+def description_of(config: dict) -> str:
+    """The card's one-paragraph description of a checkpoint, from its config.json (the head, where it varies)."""
+    model_type = config.get("model_type")
+    text = DESCRIPTIONS.get(model_type, f"Image colorization model ({model_type}).")
+    if model_type == "colorizer-fusion" and config.get("head") == "palette":
+        text += (f" Its head classifies every pixel into {len(config['palette'])} k-means colours (the palette ships "
+                 "in config.json), trained with class-rebalanced cross-entropy and decoded with the annealed mean, "
+                 "instead of regressing ab.")
+    return text
+
+
 # files of a checkpoint folder that are pushed to the Hub (push adds the remote-code .py files)
 HUB_FILES = ("config.json", "model.safetensors", "preprocessor_config.json", "README.md")
 # what a shipped checkpoint keeps beside them: how it was trained, calibrated and evaluated

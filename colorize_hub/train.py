@@ -27,7 +27,7 @@ from .gan_trainer import GanTrainer
 from .losses import RegressionLoss
 from .image_processing_colorization import ColorizationImageProcessor
 from .metrics import colorization_metrics
-from .model_card import DESCRIPTIONS, write_model_card
+from .model_card import description_of, write_model_card
 from .models import MODEL_REGISTRY, ColorizerGanDiscriminator
 from .palette import compute_palette
 
@@ -41,7 +41,7 @@ class ModelArguments:
     init_from: str | None = field(default=None, metadata={"help": "checkpoint folder to fine-tune instead of a fresh model"})
     backbone_weights: str = field(default="auto", metadata={"help": "fusion backbone ImageNet weights: auto, hub, package or none"})
     freeze_backbone: bool = field(default=True, metadata={"help": "keep the fusion backbone fixed (and in eval mode)"})
-    palette_from_data: bool = field(default=True, metadata={"help": "unet24: k-means palette and class weights from the training folder"})
+    palette_from_data: bool = field(default=True, metadata={"help": "colour-classifying heads (unet24, fusion with head=palette): k-means palette and class weights from the training folder"})
     lambda_l1: float = field(default=100.0, metadata={"help": "GAN: weight of the L1 term against the adversarial term"})
     discriminator_learning_rate: float | None = field(default=None, metadata={"help": "GAN: defaults to learning_rate"})
     undersaturation_weight: float = field(default=0.0, metadata={"help": "regression models: weight of the under-saturation term (colour over gray); 0 = plain L1"})
@@ -66,13 +66,19 @@ def build_model(model_args: ModelArguments, data_args: DataArguments):
     if model_args.model not in MODEL_REGISTRY:
         raise SystemExit(f"--model must be one of {', '.join(MODEL_REGISTRY)}, not {model_args.model!r}")
     config_class, model_class = MODEL_REGISTRY[model_args.model]
-    if model_args.init_from:
-        model = model_class.from_pretrained(model_args.init_from)
+    overrides = json.loads(model_args.config_overrides or "{}")
+    start = config_class.get_config_dict(model_args.init_from)[0] if model_args.init_from else {}
+    config = config_class.from_dict({**start, **overrides})  # overrides go through __init__ (e.g. a new head)
+    # a colour-classifying head that starts here (a fresh model, or a regression checkpoint given a palette head)
+    # gets the k-means palette and class weights of the training data, unless the overrides set them
+    new_palette = getattr(config, "palette", None) and not start.get("palette")
+    if new_palette and model_args.palette_from_data and Path(data_args.train_data).is_dir():
+        for key, value in compute_palette(data_args.train_data).config_kwargs().items():
+            setattr(config, key, overrides.get(key, value))
+    if model_args.init_from:  # weights of a new head are initialised fresh (and reported by transformers)
+        model = model_class.from_pretrained(model_args.init_from, config=config)
     else:
-        overrides = json.loads(model_args.config_overrides or "{}")
-        if model_args.model == "colorizer-unet24" and model_args.palette_from_data and Path(data_args.train_data).is_dir():
-            overrides = {**compute_palette(data_args.train_data).config_kwargs(), **overrides}
-        model = model_class(config_class(**overrides))
+        model = model_class(config)
         if model_args.model == "colorizer-fusion" and model_args.backbone_weights != "none":
             source = load_backbone_imagenet_weights(model.backbone, model.config.backbone, model_args.backbone_weights)
             logger.info("Backbone %s: ImageNet weights from the %s", model.config.backbone, source)
@@ -117,8 +123,8 @@ def make_trainer(model, model_args, training_args, train_dataset, eval_dataset) 
     callbacks = [EmaCallback(model_args.ema_decay)] if model_args.ema_decay > 0 else []
     loss = None
     if model_args.undersaturation_weight > 0:
-        if model.config.model_type == "colorizer-unet24":
-            raise SystemExit("--undersaturation_weight is for the regression models; unet24 classifies colours")
+        if getattr(model.config, "palette", None):
+            raise SystemExit("--undersaturation_weight is for the regression models; this one classifies colours")
         loss = RegressionLoss(model_args.undersaturation_weight)
     kwargs = dict(compute_loss_func=loss,
         model=model, args=training_args, train_dataset=train_dataset, eval_dataset=eval_dataset,
@@ -216,7 +222,7 @@ def main(argv: list[str] | None = None) -> dict:
             trainer.discriminator.save_pretrained(staging / "discriminator")
         plot_loss_curve(trainer.state.log_history, staging / "loss_curve.png")
         (staging / "training_summary.json").write_text(json.dumps(summary, indent=2))
-        write_model_card(staging, output_dir.name, summary, DESCRIPTIONS[model_args.model])
+        write_model_card(staging, output_dir.name, summary, description_of(model.config.to_dict()))
         publish_files(staging, output_dir, last="training_summary.json")
     return summary
 

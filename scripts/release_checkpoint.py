@@ -12,7 +12,7 @@ from pathlib import Path
 from colorize_hub import ColorizationImageProcessor, load_colorizer
 from colorize_hub.calibration import calibrate_chroma_gain
 from colorize_hub.evaluate import GRAY, evaluate
-from colorize_hub.model_card import DESCRIPTIONS, export_checkpoint, load_summary, write_model_card
+from colorize_hub.model_card import description_of, export_checkpoint, load_summary, write_model_card
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +57,8 @@ def main() -> None:
         evaluations[f"{Path(folder).name} ({args.protocol})"] = {"model": results[str(destination)], "gray": results[GRAY]}
     if evaluations:
         (destination / "evaluation.json").write_text(json.dumps(evaluations, indent=2))
-    write_model_card(destination, args.name, summary, DESCRIPTIONS[summary["model_type"]], evaluations, calibration)
+    description = description_of(json.loads((destination / "config.json").read_text()))
+    write_model_card(destination, args.name, summary, description, evaluations, calibration)
     print((destination / "README.md").read_text())
 
 

@@ -107,6 +107,23 @@ def test_unet24_palette_ships_with_the_checkpoint(tmp_path):
     assert torch.equal(reloaded.class_weights, torch.full((24,), 2.0))
 
 
+def test_fusion_with_a_palette_head_classifies_and_round_trips(tmp_path):
+    config = {**TINY_CONFIGS["colorizer-fusion"], "head": "palette", "annealed_temperature": 0.5}
+    model = colorize_hub.ColorizerFusionForColorization(colorize_hub.ColorizerFusionConfig(**config)).eval()
+    pixel_values = torch.rand(2, 1, 40, 36) * 2 - 1
+    output = model(pixel_values, labels=torch.rand(2, 2, 40, 36) - 0.5)
+    assert output.logits.shape == (2, 24, 40, 36) and output.predicted_ab.shape == (2, 2, 40, 36)
+    assert torch.isfinite(output.loss) and not hasattr(model, "head")
+    model.save_pretrained(tmp_path)
+    reloaded = AutoModel.from_pretrained(tmp_path).eval()
+    assert reloaded.config.head == "palette" and reloaded.config.annealed_temperature == 0.5
+    torch.testing.assert_close(reloaded.palette, model.palette)
+    with torch.no_grad():
+        torch.testing.assert_close(reloaded(pixel_values).predicted_ab, model(pixel_values).predicted_ab, rtol=0, atol=1e-6)
+    regression = colorize_hub.ColorizerFusionConfig(**TINY_CONFIGS["colorizer-fusion"])
+    assert regression.palette is None and regression.annealed_temperature is None and regression.num_colors == 0
+
+
 def test_unet24_annealed_mean_decodes_to_palette_colours():
     model = build_tiny("colorizer-unet24").eval()
     logits = torch.full((1, 24, 2, 2), -20.0)

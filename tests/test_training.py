@@ -134,3 +134,20 @@ def test_a_fine_tune_card_lists_every_run(photo_folder, tmp_path):
     assert [r["steps"] for r in summary["earlier_runs"]] == [1]
     card = (tmp_path / "second" / "README.md").read_text()
     assert "Run 1" in card and "Final run" in card and card.count("- command: `colorize-hub train") == 2
+
+
+def test_a_regression_fusion_fine_tunes_into_a_palette_head(photo_folder, tmp_path):
+    """--config_overrides '{"head": "palette"}' on --init_from: the trunk's weights carry over, the new head gets
+    the training data's palette, and evaluation reports per-pixel class accuracy."""
+    run("colorizer-fusion", photo_folder, tmp_path / "regression", "--max_steps", "1", "--backbone_weights", "none")
+    palette_head = json.dumps({**TINY_CONFIGS["colorizer-fusion"], "head": "palette"})
+    summary = run("colorizer-fusion", photo_folder, tmp_path / "palette", "--max_steps", "1", "--learning_rate", "0",
+                  "--init_from", str(tmp_path / "regression"), "--config_overrides", palette_head,
+                  "--eval_data", str(photo_folder))
+    assert "eval_pixel_accuracy" in summary["eval_metrics"]
+    config = json.loads((tmp_path / "palette" / "config.json").read_text())
+    assert config["head"] == "palette" and len(config["palette"]) == 24 and config["annealed_temperature"] == 0.38
+    assert config["palette"] != TINY_CONFIGS["colorizer-fusion"].get("palette") and len(set(config["class_weights"])) > 1
+    before, after = (load_file(tmp_path / name / "model.safetensors") for name in ("regression", "palette"))
+    assert "head.weight" in before and "head.weight" not in after and "classifier.weight" in after
+    torch.testing.assert_close(after["encoder.0.0.0.weight"], before["encoder.0.0.0.weight"])  # lr 0: unchanged

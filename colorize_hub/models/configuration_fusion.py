@@ -2,6 +2,10 @@
 
 from transformers import PreTrainedConfig
 
+from .configuration_unet24 import palette_settings
+
+HEADS = ("regression", "palette")
+
 
 class ColorizerFusionConfig(PreTrainedConfig):
     r"""
@@ -23,6 +27,13 @@ class ColorizerFusionConfig(PreTrainedConfig):
             Channels of the encoder stages (a full-resolution stem, then stride 2 each: 1/8 at the bottleneck).
         fusion_size (`int`, *optional*, defaults to 256):
             Channels after the 1x1 fusion conv that mixes encoder features with the tiled embedding.
+        head (`str`, *optional*, defaults to `"regression"`):
+            `"regression"`: a 1x1 conv + tanh regresses ab (L1 loss), as in the paper. `"palette"`: a 1x1 conv
+            classifies every pixel into the palette's colours (rebalanced cross-entropy) and the annealed mean
+            decodes them, as the U-Net-24 does; it does not average plausible colours into brown.
+        palette (`list[list[float]]`, *optional*), class_weights (`list[float]`, *optional*),
+        annealed_temperature (`float`, *optional*, defaults to 0.38):
+            With `head="palette"`: as in [`ColorizerUnet24Config`]. Unused (None) with `head="regression"`.
 
     Example:
 
@@ -45,12 +56,26 @@ class ColorizerFusionConfig(PreTrainedConfig):
         backbone_std=None,
         encoder_hidden_sizes=None,
         fusion_size=256,
+        head="regression",
+        palette=None,
+        class_weights=None,
+        annealed_temperature=None,
         **kwargs,
     ):
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, not {head!r}")
         self.backbone = backbone
         self.backbone_image_size = backbone_image_size
         self.backbone_mean = backbone_mean
         self.backbone_std = backbone_std
         self.encoder_hidden_sizes = list(encoder_hidden_sizes or [32, 64, 128, 256])
         self.fusion_size = fusion_size
+        self.head = head
+        classifies = head == "palette"
+        self.palette, self.class_weights = palette_settings(palette, class_weights) if classifies else (None, None)
+        self.annealed_temperature = (0.38 if annealed_temperature is None else annealed_temperature) if classifies else None
         super().__init__(**kwargs)
+
+    @property
+    def num_colors(self) -> int:
+        return len(self.palette) if self.palette else 0

@@ -13,6 +13,15 @@ DEFAULT_PALETTE = [
 ]
 
 
+def palette_settings(palette, class_weights) -> tuple[list[list[float]], list[float]]:
+    """Validated (palette, class_weights) of a colour-classifying model: `DEFAULT_PALETTE` and unit weights by default."""
+    palette = [list(map(float, centre)) for centre in (palette or DEFAULT_PALETTE)]
+    class_weights = list(map(float, class_weights)) if class_weights else [1.0] * len(palette)
+    if len(class_weights) != len(palette):
+        raise ValueError(f"class_weights has {len(class_weights)} entries for {len(palette)} colours")
+    return palette, class_weights
+
+
 class ColorizerUnet24Config(PreTrainedConfig):
     r"""
     Architecture of [`ColorizerUnet24ForColorization`]: a U-Net (strided convolutions down, transposed
@@ -50,10 +59,7 @@ class ColorizerUnet24Config(PreTrainedConfig):
 
     def __init__(self, hidden_sizes=None, palette=None, class_weights=None, annealed_temperature=0.38, **kwargs):
         self.hidden_sizes = list(hidden_sizes) if hidden_sizes is not None else [32, 64, 128, 256, 256]
-        self.palette = [list(map(float, centre)) for centre in (palette or DEFAULT_PALETTE)]
-        self.class_weights = list(map(float, class_weights)) if class_weights else [1.0] * len(self.palette)
-        if len(self.class_weights) != len(self.palette):
-            raise ValueError(f"class_weights has {len(self.class_weights)} entries for {len(self.palette)} colours")
+        self.palette, self.class_weights = palette_settings(palette, class_weights)
         self.annealed_temperature = annealed_temperature
         super().__init__(**kwargs)
 

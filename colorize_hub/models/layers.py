@@ -122,6 +122,38 @@ class AbHead(nn.Conv2d):
         return torch.tanh(super().forward(hidden))
 
 
+class PaletteClassifier(nn.Conv2d):
+    """1x1 conv: features to one logit per palette colour (the models that classify colours, Zhang et al. 2016)."""
+
+    def __init__(self, in_channels, num_colors):
+        super().__init__(in_channels, num_colors, kernel_size=1)
+
+
+def fill_palette_buffers(model: nn.Module, config) -> None:
+    """Copy the config's palette and class weights into the model's persistent buffers (also on a meta-built model)."""
+    model.palette.copy_(torch.tensor(config.palette))
+    model.class_weights.copy_(torch.tensor(config.class_weights))
+
+
+def nearest_palette_color(ab: torch.Tensor, palette: torch.Tensor) -> torch.Tensor:
+    """(B, 2, H, W) normalised ab -> (B, H, W) index of the closest of the (Q, 2) palette colours."""
+    # (B, 2, H, W) -> (B, H, W, 1, 2) - (Q, 2) -> (B, H, W, Q)
+    distances = (ab.float().permute(0, 2, 3, 1).unsqueeze(-2) - palette).square().sum(-1)
+    return distances.argmin(-1)
+
+
+def palette_cross_entropy(logits, labels, palette, class_weights) -> torch.Tensor:
+    """Rebalanced cross-entropy of (B, Q, H, W) logits against the palette colour nearest to the true ab."""
+    return F.cross_entropy(logits.float(), nearest_palette_color(labels, palette), weight=class_weights)
+
+
+def annealed_mean(logits: torch.Tensor, palette: torch.Tensor, temperature: float) -> torch.Tensor:
+    """(B, Q, H, W) logits -> (B, 2, H, W) normalised ab: the palette's expectation under softmax(logits / T)."""
+    probabilities = torch.softmax(logits.float() / temperature, dim=1)
+    # sum_q p(q) * palette[q]: (B, Q, H, W) x (Q, 2) -> (B, 2, H, W)
+    return torch.einsum("bqhw,qc->bchw", probabilities, palette).to(logits.dtype)
+
+
 def pad_to_multiple(pixel_values: torch.Tensor, multiple: int) -> torch.Tensor:
     """Replicate-pad bottom and right so height and width are multiples of `multiple` (a network's total stride)."""
     height, width = pixel_values.shape[-2:]

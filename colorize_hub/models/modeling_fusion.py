@@ -6,7 +6,10 @@ import torch.nn.functional as F
 from transformers import PreTrainedModel
 
 from .configuration_fusion import ColorizerFusionConfig
-from .layers import AbHead, ConvNormAct, DownPath, init_conv_weights, pad_to_multiple, upsample_stages
+from .layers import (
+    AbHead, ConvNormAct, DownPath, PaletteClassifier, annealed_mean, fill_palette_buffers, init_conv_weights,
+    pad_to_multiple, palette_cross_entropy, upsample_stages,
+)
 from .modeling_outputs import ColorizationOutput
 
 
@@ -19,6 +22,8 @@ class ColorizerFusionPreTrainedModel(PreTrainedModel):
     def _init_weights(self, module):
         # the timm backbone is flagged as initialised in __init__: its own (or loaded) weights are kept
         init_conv_weights(module)
+        if isinstance(module, ColorizerFusionForColorization) and module.config.head == "palette":
+            fill_palette_buffers(module, self.config)
 
 
 class ColorizerFusionForColorization(ColorizerFusionPreTrainedModel):
@@ -28,6 +33,8 @@ class ColorizerFusionForColorization(ColorizerFusionPreTrainedModel):
     L -> gray RGB @ 224x224 -> backbone -> embedding (D) -> tiled D @ H/8 ──┴─ cat -> 1x1 conv -> 256 @ H/8
       -> up 128 @ H/4 -> up 64 @ H/2 -> up 32 @ H -> 1x1 conv, tanh -> ab (2, H, W)
     ```
+    With `config.head == "palette"` the last step is instead a 1x1 conv to one logit per palette colour,
+    decoded by the annealed mean (as the U-Net-24 does) and trained by rebalanced cross-entropy.
     A backbone whose parameters are frozen (`requires_grad=False`) stays in eval mode, so training does
     not drift its BatchNorm statistics.
     """
@@ -45,7 +52,12 @@ class ColorizerFusionForColorization(ColorizerFusionPreTrainedModel):
         self.encoder = DownPath(sizes)
         self.fusion = ConvNormAct(sizes[-1] + self.backbone.num_features, config.fusion_size, kernel_size=1)
         self.decoder = upsample_stages([*sizes[:-1], config.fusion_size])
-        self.head = AbHead(sizes[0])
+        if config.head == "palette":
+            self.classifier = PaletteClassifier(sizes[0], config.num_colors)
+            self.register_buffer("palette", torch.tensor(config.palette))  # (Q, 2) normalised ab
+            self.register_buffer("class_weights", torch.tensor(config.class_weights))  # (Q,)
+        else:
+            self.head = AbHead(sizes[0])
         self.stride = 2 ** (len(sizes) - 1)
         self.post_init()
 
@@ -72,7 +84,14 @@ class ColorizerFusionForColorization(ColorizerFusionPreTrainedModel):
         # (B, D) -> (B, D, h, w): the same global vector at every bottleneck position
         tiled = embedding[:, :, None, None].expand(-1, -1, *hidden.shape[-2:])
         hidden = self.fusion(torch.cat([hidden, tiled.to(hidden.dtype)], dim=1))
+        hidden = self.decoder(hidden)
+        if self.config.head == "palette":
+            # (B, Q, H', W') -> crop the padding -> (B, Q, H, W)
+            logits = self.classifier(hidden)[..., :height, :width]
+            loss = palette_cross_entropy(logits, labels, self.palette, self.class_weights) if labels is not None else None
+            predicted_ab = annealed_mean(logits, self.palette, self.config.annealed_temperature)
+            return ColorizationOutput(loss=loss, predicted_ab=predicted_ab, logits=logits)
         # (B, 2, H', W') -> crop the padding -> (B, 2, H, W)
-        predicted_ab = self.head(self.decoder(hidden))[..., :height, :width]
+        predicted_ab = self.head(hidden)[..., :height, :width]
         loss = F.l1_loss(predicted_ab, labels) if labels is not None else None
         return ColorizationOutput(loss=loss, predicted_ab=predicted_ab)

@@ -1,12 +1,13 @@
 """24-colour U-Net: per-pixel classification over a k-means ab palette, decoded by the annealed mean."""
 
 import torch
-import torch.nn.functional as F
-from torch import nn
 from transformers import PreTrainedModel
 
 from .configuration_unet24 import ColorizerUnet24Config
-from .layers import DownPath, UpPath, init_conv_weights, pad_to_multiple
+from .layers import (
+    DownPath, PaletteClassifier, UpPath, annealed_mean, fill_palette_buffers, init_conv_weights, nearest_palette_color, pad_to_multiple,
+    palette_cross_entropy,
+)
 from .modeling_outputs import ColorizationOutput
 
 
@@ -19,9 +20,7 @@ class ColorizerUnet24PreTrainedModel(PreTrainedModel):
     def _init_weights(self, module):
         init_conv_weights(module)
         if isinstance(module, ColorizerUnet24ForColorization):
-            # persistent buffers, refilled here so a model built on the meta device gets them too
-            module.palette.copy_(torch.tensor(self.config.palette))
-            module.class_weights.copy_(torch.tensor(self.config.class_weights))
+            fill_palette_buffers(module, self.config)
 
 
 class ColorizerUnet24ForColorization(ColorizerUnet24PreTrainedModel):
@@ -41,7 +40,7 @@ class ColorizerUnet24ForColorization(ColorizerUnet24PreTrainedModel):
         sizes = config.hidden_sizes
         self.encoder = DownPath(sizes)
         self.decoder = UpPath(sizes)
-        self.classifier = nn.Conv2d(sizes[0], config.num_colors, kernel_size=1)
+        self.classifier = PaletteClassifier(sizes[0], config.num_colors)
         self.register_buffer("palette", torch.tensor(config.palette))  # (Q, 2) normalised ab
         self.register_buffer("class_weights", torch.tensor(config.class_weights))  # (Q,)
         self.stride = 2 ** (len(sizes) - 1)
@@ -55,17 +54,13 @@ class ColorizerUnet24ForColorization(ColorizerUnet24PreTrainedModel):
         logits = self.classifier(hidden)[..., :height, :width]
         loss = None
         if labels is not None:
-            loss = F.cross_entropy(logits.float(), self.nearest_color(labels), weight=self.class_weights)
+            loss = palette_cross_entropy(logits, labels, self.palette, self.class_weights)
         return ColorizationOutput(loss=loss, predicted_ab=self.decode(logits), logits=logits)
 
     def nearest_color(self, ab: torch.Tensor) -> torch.Tensor:
         """(B, 2, H, W) normalised ab -> (B, H, W) index of the closest palette colour."""
-        # (B, 2, H, W) -> (B, H, W, 1, 2) - (Q, 2) -> (B, H, W, Q)
-        distances = (ab.float().permute(0, 2, 3, 1).unsqueeze(-2) - self.palette).square().sum(-1)
-        return distances.argmin(-1)
+        return nearest_palette_color(ab, self.palette)
 
     def decode(self, logits: torch.Tensor) -> torch.Tensor:
         """Annealed mean: (B, Q, H, W) logits -> (B, 2, H, W) normalised ab."""
-        probabilities = torch.softmax(logits.float() / self.config.annealed_temperature, dim=1)
-        # sum_q p(q) * palette[q]: (B, Q, H, W) x (Q, 2) -> (B, 2, H, W)
-        return torch.einsum("bqhw,qc->bchw", probabilities, self.palette).to(logits.dtype)
+        return annealed_mean(logits, self.palette, self.config.annealed_temperature)
