@@ -20,25 +20,51 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
-try:
-    import numba
-except ImportError:  # optional: the tensor path gives the same pixels, only slower
-    numba = None
-
 __all__ = ["fused_lightness_from_rgb8", "fused_merge_to_srgb8", "kernels_available"]
 
 _MIN_BAND_PIXELS = 1 << 16  # below this, one thread is faster than handing out bands
 
 
+@functools.cache
+def _numba():
+    """numba, imported on first use, or None where it is not installed or COLORIZE_HUB_NUMBA=0 turns it off.
+
+    The switch is for memory-tight servers: numba's LLVM and the compiled kernels add about 100 MB to a process.
+    """
+    if os.environ.get("COLORIZE_HUB_NUMBA", "1") == "0":
+        return None
+    try:
+        import numba
+    except ImportError:  # optional: the tensor path gives the same pixels, only slower
+        return None
+    return numba
+
+
 def kernels_available() -> bool:
-    """Whether the compiled kernels can be used (numba is importable)."""
-    return numba is not None
+    """Whether the compiled kernels can be used (numba is importable). Imports numba on the first call."""
+    return _numba() is not None
+
+
+_COMPILED = []  # the scalar helpers and kernels below, in the order they are compiled
 
 
 def _jit(function):
-    # cache=True: compiled once per machine, then loaded from disk (~0.1 s instead of ~2 s per process);
-    # nogil=True: the row bands run in parallel Python threads.
-    return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=True)(function) if numba is not None else function
+    """Mark a function for :func:`_compile`; until then it stays plain Python."""
+    _COMPILED.append(function.__name__)
+    return function
+
+
+@functools.cache
+def _compile() -> None:
+    """Swap every marked function for its numba version (compiled on first call, then cached on disk).
+
+    Helpers come first: a kernel calls the compiled helpers it finds in this module's globals.
+    cache=True: compiled once per machine (~2 s), then loaded from disk; nogil=True: the row bands of one image run
+    in parallel Python threads; fastmath/numpy error model: no per-division zero checks.
+    """
+    jit = _numba().njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
+    for name in _COMPILED:
+        globals()[name] = jit(globals()[name])
 
 
 @_jit
@@ -158,6 +184,8 @@ os.register_at_fork(after_in_child=_pool.cache_clear)  # a forked child has none
 def _in_bands(kernel, height: int, width: int, *args) -> None:
     """Run kernel(*args[:-1], start, stop, out) over row bands, one per torch thread (one band for small images)."""
     *inputs, out = args
+    _compile()
+    kernel = globals()[kernel.__name__]  # the compiled version
     workers = max(1, min(torch.get_num_threads(), height, height * width // _MIN_BAND_PIXELS))
     if workers == 1:
         kernel(*inputs, 0, height, out)

@@ -73,3 +73,16 @@ def test_fused_lightness_matches_the_float_formula_for_every_kind_of_8bit_rgb() 
     for pixels in (rgb[..., :3].copy(), rgb[..., :3], np.zeros((5, 5, 3), np.uint8), np.full((2, 3, 3), 255, np.uint8)):
         reference = color.rgb_to_lightness(torch.from_numpy(pixels.astype(np.float32) / 255).permute(2, 0, 1))
         torch.testing.assert_close(color.array_to_lightness(pixels, 255.0), reference, atol=1e-4, rtol=0)
+
+
+def test_colorize_hub_numba_0_selects_the_tensor_path(monkeypatch) -> None:
+    from colorize_hub import merge_kernels
+
+    merge_kernels._numba.cache_clear()
+    monkeypatch.setenv("COLORIZE_HUB_NUMBA", "0")
+    try:
+        assert not merge_kernels.kernels_available()
+    finally:
+        merge_kernels._numba.cache_clear()
+    monkeypatch.delenv("COLORIZE_HUB_NUMBA")
+    assert merge_kernels.kernels_available()
