@@ -170,6 +170,9 @@ def merge_to_srgb8(lightness: Tensor, ab: Tensor, gain: float, out: np.ndarray) 
     row-chunked tensor operations.
     """
     h, w = lightness.shape
+    if not (torch.isfinite(ab).all() and torch.isfinite(lightness).all()):
+        raise ColorizationError("The predicted ab or the L to merge contains NaN or infinity: the model's output is "
+                                "broken (a damaged or diverged checkpoint); nothing was written.")
     if kernels_available():
         fused_merge_to_srgb8(lightness.numpy(), ab.numpy(), gain, AB_SCALE, out, **_kernel_tables())
         return

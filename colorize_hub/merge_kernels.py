@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -46,6 +47,7 @@ def kernels_available() -> bool:
 
 
 _COMPILED = []  # the scalar helpers and kernels below, in the order they are compiled
+_COMPILE_LOCK = threading.Lock()
 
 
 def _jit(function):
@@ -63,8 +65,10 @@ def _compile() -> None:
     in parallel Python threads; fastmath/numpy error model: no per-division zero checks.
     """
     jit = _numba().njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
-    for name in _COMPILED:
-        globals()[name] = jit(globals()[name])
+    with _COMPILE_LOCK:  # concurrent first requests (a server) must not wrap a function twice
+        for name in _COMPILED:
+            if not hasattr(globals()[name], "py_func"):
+                globals()[name] = jit(globals()[name])
 
 
 @_jit
@@ -201,7 +205,7 @@ def fused_merge_to_srgb8(lightness: np.ndarray, ab: np.ndarray, gain: float, ab_
                    encode_table: np.ndarray) -> None:
     """Fill out[..., :3] (H, W, >=3 uint8) from L (H, W) float32 and render-size normalised ab (2, h, w) float32.
 
-    ab is upsampled bilinearly (as F.interpolate with align_corners=False), multiplied by `gain`, clamped to
+    Every value must be finite (the caller checks: the kernel does no bounds checks). ab is upsampled bilinearly (as F.interpolate with align_corners=False), multiplied by `gain`, clamped to
     +-`ab_limit`; out-of-gamut pixels lose chroma (never L) down to the table's bound; then encoded to 8 bits.
     """
     height, width = lightness.shape

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from colorize_hub import color, gamut
+from colorize_hub import ColorizationError
 from colorize_hub.color import AB_SCALE
 
 pytestmark = pytest.mark.skipif(not gamut.kernels_available(), reason="numba is not installed")
@@ -86,3 +87,11 @@ def test_colorize_hub_numba_0_selects_the_tensor_path(monkeypatch) -> None:
         merge_kernels._numba.cache_clear()
     monkeypatch.delenv("COLORIZE_HUB_NUMBA")
     assert merge_kernels.kernels_available()
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "tensor"])
+def test_a_nan_prediction_is_refused_with_a_message(fused: bool, monkeypatch) -> None:
+    lightness, ab = _scene(2, (40, 30), 8, 50.0)
+    ab[0, 3, 3] = float("nan")
+    with pytest.raises(ColorizationError, match="NaN or infinity"):
+        _merged(lightness, ab, AB_SCALE, fused, monkeypatch)
