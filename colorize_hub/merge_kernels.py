@@ -91,10 +91,10 @@ def _lab_to_linear(l, a, b, matrix):
 
 @_jit
 def _max_chroma(l, hue, table, l_max):
-    """Bilinear lookup of the (L, hue) max-chroma table: gamut._max_chroma in scalar form."""
+    """Bilinear lookup of the (L, hue) max-chroma table, hue in [-pi, pi]: gamut._max_chroma in scalar form."""
     rows, columns = table.shape
     row = min(max(l / l_max * (rows - 1), 0.0), rows - 1.0)
-    column = (hue % (2 * math.pi)) / (2 * math.pi) * (columns - 1)
+    column = (hue + 2 * math.pi if hue < 0 else hue) / (2 * math.pi) * (columns - 1)  # hue in [-pi, pi]
     r0, c0 = min(int(row), rows - 2), min(int(column), columns - 2)
     dr, dc = row - r0, column - c0
     top = table[r0, c0] * (1 - dc) + table[r0, c0 + 1] * dc
