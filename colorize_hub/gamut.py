@@ -170,7 +170,7 @@ def merge_to_srgb8(lightness: Tensor, ab: Tensor, gain: float, out: np.ndarray) 
     row-chunked tensor operations.
     """
     h, w = lightness.shape
-    if not (torch.isfinite(ab).all() and torch.isfinite(lightness).all()):
+    if not (math.isfinite(ab.sum()) and math.isfinite(lightness.sum())):  # one reduction each, no mask
         raise ColorizationError("The predicted ab or the L to merge contains NaN or infinity: the model's output is "
                                 "broken (a damaged or diverged checkpoint); nothing was written.")
     if kernels_available():

@@ -135,7 +135,11 @@ def _source_index(position, scale, size):
 
 @_jit
 def _merge_rows(lightness, ab, gain, ab_limit, matrix, low, high, table, l_max, encode_table, start, stop, out):
-    """Rows [start, stop) of the merge: out[y, x, :3] = sRGB8(L[y, x], bilinear(ab)[y, x] * gain)."""
+    """Rows [start, stop) of the merge: out[y, x, :3] = sRGB8(L[y, x], bilinear(ab)[y, x] * gain).
+
+    Per row: a branch-free pass converts every pixel (the compiler vectorises it), then the few pixels outside
+    the gamut are redone with their chroma cut, then all are encoded.
+    """
     height, width = lightness.shape
     ab_height, ab_width = ab.shape[1], ab.shape[2]
     x0 = np.empty(width, np.int64)
@@ -144,20 +148,26 @@ def _merge_rows(lightness, ab, gain, ab_limit, matrix, low, high, table, l_max, 
     for x in range(width):
         x0[x], x1[x], wx[x] = _source_index(x, ab_width / width, ab_width)
     column = np.empty((2, ab_width), np.float32)  # the two source rows of this output row, blended vertically
+    a_row = np.empty(width, np.float32)
+    b_row = np.empty(width, np.float32)
+    rgb = np.empty((3, width), np.float32)
     for y in range(start, stop):
         y0, y1, wy = _source_index(y, ab_height / height, ab_height)
         for c in range(2):
             for i in range(ab_width):
                 column[c, i] = (ab[c, y0, i] * (1 - wy) + ab[c, y1, i] * wy) * gain
         for x in range(width):
-            l = lightness[y, x]
             a = column[0, x0[x]] * (1 - wx[x]) + column[0, x1[x]] * wx[x]
             b = column[1, x0[x]] * (1 - wx[x]) + column[1, x1[x]] * wx[x]
-            a, b = min(max(a, -ab_limit), ab_limit), min(max(b, -ab_limit), ab_limit)
-            r, g, bl = _lab_to_linear(l, a, b, matrix)
+            a_row[x] = min(max(a, -ab_limit), ab_limit)
+            b_row[x] = min(max(b, -ab_limit), ab_limit)
+        for x in range(width):
+            rgb[0, x], rgb[1, x], rgb[2, x] = _lab_to_linear(lightness[y, x], a_row[x], b_row[x], matrix)
+        for x in range(width):
+            r, g, bl = rgb[0, x], rgb[1, x], rgb[2, x]
             if not (low <= r <= high and low <= g <= high and low <= bl <= high):
-                chroma = math.sqrt(a * a + b * b)
-                scale = min(_max_chroma(l, _hue(a, b), table, l_max) / max(chroma, 1e-6), 1.0)
+                l, a, b = lightness[y, x], a_row[x], b_row[x]
+                scale = min(_max_chroma(l, _hue(a, b), table, l_max) / max(math.sqrt(a * a + b * b), 1e-6), 1.0)
                 r, g, bl = _lab_to_linear(l, a * scale, b * scale, matrix)
             out[y, x, 0] = _encode(r, encode_table)
             out[y, x, 1] = _encode(g, encode_table)
