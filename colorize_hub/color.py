@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .merge_kernels import fused_lightness_from_rgb8, kernels_available
 from .errors import ColorizationError
+from .merge_kernels import fused_lightness_from_rgb8, kernels_available
 
 __all__ = [
     "AB_SCALE",
@@ -144,14 +144,15 @@ def array_to_lightness(pixels: np.ndarray, scale: float, is_lightness: bool = Fa
     clipped to [0, 1] after scaling. ``is_lightness`` means the array already holds L / L_MAX
     (Pillow's "LAB" mode stores L as 0..255), so it is only rescaled.
     """
+    eight_bit = pixels.dtype == np.uint8 and scale == 255.0 and not is_lightness
+    if eight_bit and pixels.ndim == 3 and pixels.shape[-1] == 3 and kernels_available():
+        # the common case, an 8-bit RGB photo: one compiled pass
+        lightness = fused_lightness_from_rgb8(pixels, _UINT8_LUMINANCE, _lightness_of_luminance_table())
+        return torch.from_numpy(lightness)[None]
     h, w = pixels.shape[:2]
     out = torch.empty((1, h, w), dtype=torch.float32)
     rows = max(1, _CHUNK_PIXELS // max(1, w))
-    if pixels.dtype == np.uint8 and scale == 255.0 and pixels.ndim == 3 and pixels.shape[-1] == 3 and not is_lightness:
-        if kernels_available():  # the common case, an 8-bit RGB photo: one compiled pass
-            lightness = fused_lightness_from_rgb8(pixels, _UINT8_LUMINANCE, _lightness_of_luminance_table())
-            return torch.from_numpy(lightness)[None]
-    if pixels.dtype == np.uint8 and scale == 255.0 and not is_lightness:  # table lookups
+    if eight_bit:  # table lookups
         for r in range(0, h, rows):
             chunk = pixels[r : r + rows]  # (rows, W), (rows, W, 1) or (rows, W, 3)
             if chunk.ndim == 2 or chunk.shape[-1] == 1:
