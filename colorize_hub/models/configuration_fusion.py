@@ -73,7 +73,9 @@ class ColorizerFusionConfig(PreTrainedConfig):
         self.head = head
         classifies = head == "palette"
         self.palette, self.class_weights = palette_settings(palette, class_weights) if classifies else (None, None)
-        self.annealed_temperature = (0.38 if annealed_temperature is None else annealed_temperature) if classifies else None
+        if classifies and annealed_temperature is None:
+            annealed_temperature = 0.38
+        self.annealed_temperature = annealed_temperature if classifies else None
         super().__init__(**kwargs)
 
     @property

@@ -14,7 +14,7 @@ DEFAULT_PALETTE = [
 
 
 def palette_settings(palette, class_weights) -> tuple[list[list[float]], list[float]]:
-    """Validated (palette, class_weights) of a colour-classifying model: `DEFAULT_PALETTE` and unit weights by default."""
+    """Validated (palette, class_weights) of a colour-classifying model; `DEFAULT_PALETTE`, unit weights by default."""
     palette = [list(map(float, centre)) for centre in (palette or DEFAULT_PALETTE)]
     class_weights = list(map(float, class_weights)) if class_weights else [1.0] * len(palette)
     if len(class_weights) != len(palette):

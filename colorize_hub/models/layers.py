@@ -129,8 +129,15 @@ class PaletteClassifier(nn.Conv2d):
         super().__init__(in_channels, num_colors, kernel_size=1)
 
 
+def register_palette_buffers(model: nn.Module, config) -> None:
+    """The palette (Q, 2) in normalised ab and the class weights (Q,) as persistent buffers (saved with the weights)."""
+    model.register_buffer("palette", torch.tensor(config.palette))
+    model.register_buffer("class_weights", torch.tensor(config.class_weights))
+
+
 def fill_palette_buffers(model: nn.Module, config) -> None:
-    """Copy the config's palette and class weights into the model's persistent buffers (also on a meta-built model)."""
+    """Copy the config's palette and class weights into the buffers of `register_palette_buffers` (also on a
+    meta-built model)."""
     model.palette.copy_(torch.tensor(config.palette))
     model.class_weights.copy_(torch.tensor(config.class_weights))
 

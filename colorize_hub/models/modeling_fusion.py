@@ -8,7 +8,7 @@ from transformers import PreTrainedModel
 from .configuration_fusion import ColorizerFusionConfig
 from .layers import (
     AbHead, ConvNormAct, DownPath, PaletteClassifier, annealed_mean, fill_palette_buffers, init_conv_weights,
-    pad_to_multiple, palette_cross_entropy, upsample_stages,
+    pad_to_multiple, palette_cross_entropy, register_palette_buffers, upsample_stages,
 )
 from .modeling_outputs import ColorizationOutput
 
@@ -54,8 +54,7 @@ class ColorizerFusionForColorization(ColorizerFusionPreTrainedModel):
         self.decoder = upsample_stages([*sizes[:-1], config.fusion_size])
         if config.head == "palette":
             self.classifier = PaletteClassifier(sizes[0], config.num_colors)
-            self.register_buffer("palette", torch.tensor(config.palette))  # (Q, 2) normalised ab
-            self.register_buffer("class_weights", torch.tensor(config.class_weights))  # (Q,)
+            register_palette_buffers(self, config)
         else:
             self.head = AbHead(sizes[0])
         self.stride = 2 ** (len(sizes) - 1)
@@ -88,7 +87,7 @@ class ColorizerFusionForColorization(ColorizerFusionPreTrainedModel):
         if self.config.head == "palette":
             # (B, Q, H', W') -> crop the padding -> (B, Q, H, W)
             logits = self.classifier(hidden)[..., :height, :width]
-            loss = palette_cross_entropy(logits, labels, self.palette, self.class_weights) if labels is not None else None
+            loss = None if labels is None else palette_cross_entropy(logits, labels, self.palette, self.class_weights)
             predicted_ab = annealed_mean(logits, self.palette, self.config.annealed_temperature)
             return ColorizationOutput(loss=loss, predicted_ab=predicted_ab, logits=logits)
         # (B, 2, H', W') -> crop the padding -> (B, 2, H, W)

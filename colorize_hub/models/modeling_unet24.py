@@ -5,8 +5,8 @@ from transformers import PreTrainedModel
 
 from .configuration_unet24 import ColorizerUnet24Config
 from .layers import (
-    DownPath, PaletteClassifier, UpPath, annealed_mean, fill_palette_buffers, init_conv_weights, nearest_palette_color, pad_to_multiple,
-    palette_cross_entropy,
+    DownPath, PaletteClassifier, UpPath, annealed_mean, fill_palette_buffers, init_conv_weights, nearest_palette_color,
+    pad_to_multiple, palette_cross_entropy, register_palette_buffers,
 )
 from .modeling_outputs import ColorizationOutput
 
@@ -41,8 +41,7 @@ class ColorizerUnet24ForColorization(ColorizerUnet24PreTrainedModel):
         self.encoder = DownPath(sizes)
         self.decoder = UpPath(sizes)
         self.classifier = PaletteClassifier(sizes[0], config.num_colors)
-        self.register_buffer("palette", torch.tensor(config.palette))  # (Q, 2) normalised ab
-        self.register_buffer("class_weights", torch.tensor(config.class_weights))  # (Q,)
+        register_palette_buffers(self, config)
         self.stride = 2 ** (len(sizes) - 1)
         self.post_init()
 
