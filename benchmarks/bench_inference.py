@@ -48,6 +48,21 @@ def test_photo(width: int, height: int) -> bytes:
     return buffer.getvalue()
 
 
+def colorize_jpeg(name: str, encoded: bytes, render: int | None = None):
+    """One end-to-end colorize() of a JPEG held in memory: decode, render, full-resolution merge."""
+    import colorize_hub
+
+    return colorize_hub.colorize(Image.open(io.BytesIO(encoded)), model=name, render_size=render)
+
+
+def eccv16_anchor() -> tuple[torch.nn.Module, torch.Tensor]:
+    """The ECCV16 reference network (random weights, eval mode) and a normalised-L input at 256."""
+    sys.path.insert(0, str(ROOT))
+    from eccv16_reference import ECCV16Colorizer
+
+    return ECCV16Colorizer().eval(), torch.rand(1, 1, 256, 256) * 2 - 1
+
+
 def bench_checkpoint(name: str, repeats: int) -> dict:
     import colorize_hub
     from colorize_hub.loading import predict_ab
@@ -57,7 +72,7 @@ def bench_checkpoint(name: str, repeats: int) -> dict:
     for width, height in INPUT_SIZES:
         encoded = test_photo(width, height)
         for render in RENDER_SIZES:
-            run = lambda: colorize_hub.colorize(Image.open(io.BytesIO(encoded)), model=name, render_size=render)  # noqa: E731
+            run = lambda: colorize_jpeg(name, encoded, render)  # noqa: E731
             result[f"e2e_{width}x{height}_r{render}_ms"] = 1000 * median_seconds(run, repeats)
     with torch.inference_mode():
         for render in RENDER_SIZES:  # the precision colorize() uses ("auto": bf16 where the CPU runs it natively)
@@ -95,11 +110,7 @@ def onnx_forward_ms(name: str, repeats: int) -> float | None:
 
 
 def bench_reference(repeats: int) -> dict:
-    sys.path.insert(0, str(ROOT))
-    from eccv16_reference import ECCV16Colorizer
-
-    model = ECCV16Colorizer().eval()
-    x = torch.rand(1, 1, 256, 256) * 2 - 1
+    model, x = eccv16_anchor()
     with torch.inference_mode():
         forward = median_seconds(lambda: model(x), repeats)  # float32, as the published network runs
         # for comparison only: what predict_ab does for our models (channels_last weights, bf16 autocast)
@@ -121,7 +132,7 @@ def all_loaded_rss() -> dict:
     loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     encoded = test_photo(1024, 768)
     for name in names:
-        colorize_hub.colorize(Image.open(io.BytesIO(encoded)), model=name)
+        colorize_jpeg(name, encoded)
     return {"loaded": loaded, "after_one_colorization_each": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -131,15 +142,12 @@ def bench_interleaved(names: list[str], rounds: int) -> dict:
     slows them alike; medians over the rounds, and the ratio of the medians."""
     import colorize_hub
 
-    sys.path.insert(0, str(ROOT))
-    from eccv16_reference import ECCV16Colorizer
-
-    anchor, x = ECCV16Colorizer().eval(), torch.rand(1, 1, 256, 256) * 2 - 1
+    anchor, x = eccv16_anchor()
     encoded = test_photo(1024, 768)
     calls = {"ECCV16": lambda: anchor(x)}
     for name in names:
         colorize_hub.load_colorizer(name)
-        calls[name] = lambda name=name: colorize_hub.colorize(Image.open(io.BytesIO(encoded)), model=name, render_size=256)
+        calls[name] = lambda name=name: colorize_jpeg(name, encoded, 256)
     times = {key: [] for key in calls}
     with torch.inference_mode():
         for call in calls.values():
@@ -162,8 +170,8 @@ def in_subprocess(call: str, threads: int) -> dict | float:
 
 def interleaved_markdown(interleaved: dict) -> list[str]:
     anchor = interleaved["anchor_ms"]
-    lines = ["", f"**Speed-up target, interleaved** ({interleaved['rounds']} rounds; each round times the ECCV16 forward "
-             "at 256 once and each checkpoint's end-to-end 1024x768 @256 once, in one process; medians): ECCV16 "
+    lines = ["", f"**Speed-up target, interleaved** ({interleaved['rounds']} rounds; each round times the ECCV16 "
+             "forward at 256 once and each checkpoint's end-to-end 1024x768 @256 once, in one process; medians): ECCV16 "
              f"**{anchor:.0f} ms**.", "", "| checkpoint | 1024x768 @256 e2e (ms) | speed-up vs ECCV16 | >= 5x |",
              "|---|---|---|---|"]
     for name, ms in interleaved["e2e_1024x768_r256_ms"].items():
@@ -187,8 +195,8 @@ def markdown(results: list[dict], reference: dict, interleaved: dict, all_rss: d
         onnx_ms = r.get("onnx_forward_r256_ms")
         lines.append(
             f"| {r['name']} | {r['parameters'] / 1e6:.2f} | {r['forward_r256_ms']:.1f} | "
-            f"{r['forward_fp32_r256_ms']:.1f} | {'n/a' if onnx_ms is None else f'{onnx_ms:.1f}'} | {r['forward_r512_ms']:.1f} | "
-            f"{r[key]:.1f} | {reference['forward_r256_ms'] / r[key]:.1f}x | {r['e2e_512x384_r256_ms']:.1f} | "
+            f"{r['forward_fp32_r256_ms']:.1f} | {'n/a' if onnx_ms is None else f'{onnx_ms:.1f}'} | "
+            f"{r['forward_r512_ms']:.1f} | {r[key]:.1f} | {reference['forward_r256_ms'] / r[key]:.1f}x | {r['e2e_512x384_r256_ms']:.1f} | "
             f"{r['e2e_2048x1536_r256_ms']:.1f} | {r['e2e_1024x768_r512_ms']:.1f} | {r['e2e_2048x1536_r512_ms']:.1f} | "
             f"{r['batch8_r256_images_per_s']:.1f} | {r['peak_rss_mib']:.0f} |")
     lines += interleaved_markdown(interleaved)

@@ -166,8 +166,8 @@ def merge_to_srgb8(lightness: Tensor, ab: Tensor, gain: float, out: np.ndarray) 
         out: (H, W, 3 or 4) uint8, written in place (a 4th channel, alpha, is left alone).
 
     Out-of-gamut colours lose chroma, not lightness, as in :func:`lab_to_srgb8_keep_lightness`. With numba
-    installed this is one fused pass (:func:`colorize_hub.merge_kernels.fused_merge_to_srgb8`); without, the same arithmetic in
-    row-chunked tensor operations.
+    installed this is one fused pass (:func:`colorize_hub.merge_kernels.fused_merge_to_srgb8`); without, the
+    same arithmetic in row-chunked tensor operations.
     """
     h, w = lightness.shape
     if not (math.isfinite(ab.sum()) and math.isfinite(lightness.sum())):  # one reduction each, no mask

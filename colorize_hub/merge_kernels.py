@@ -211,12 +211,13 @@ def _in_bands(kernel, height: int, width: int, *args) -> None:
 
 
 def fused_merge_to_srgb8(lightness: np.ndarray, ab: np.ndarray, gain: float, ab_limit: float, out: np.ndarray, *,
-                   matrix: np.ndarray, bounds: tuple[float, float], max_chroma_table: np.ndarray, l_max: float,
-                   encode_table: np.ndarray) -> None:
+                         matrix: np.ndarray, bounds: tuple[float, float], max_chroma_table: np.ndarray,
+                         l_max: float, encode_table: np.ndarray) -> None:
     """Fill out[..., :3] (H, W, >=3 uint8) from L (H, W) float32 and render-size normalised ab (2, h, w) float32.
 
-    Every value must be finite (the caller checks: the kernel does no bounds checks). ab is upsampled bilinearly (as F.interpolate with align_corners=False), multiplied by `gain`, clamped to
-    +-`ab_limit`; out-of-gamut pixels lose chroma (never L) down to the table's bound; then encoded to 8 bits.
+    Every value must be finite (the caller checks: the kernel does no bounds checks). ab is upsampled bilinearly
+    (as F.interpolate with align_corners=False), multiplied by `gain`, clamped to +-`ab_limit`; out-of-gamut pixels
+    lose chroma (never L) down to the table's bound; then encoded to 8 bits.
     """
     height, width = lightness.shape
     low, high = bounds
