@@ -1,8 +1,10 @@
-"""Trainer callbacks: an exponential moving average of the weights, and a loss-curve picture."""
+"""Trainer callbacks: an exponential moving average of the weights, a wall clock that survives resumes, and a
+loss-curve picture."""
 
 import json
 import os
 import logging
+import time
 from pathlib import Path
 
 import torch
@@ -12,6 +14,7 @@ from transformers import TrainerCallback
 logger = logging.getLogger(__name__)
 
 EMA_FILE = "ema.safetensors"
+CLOCK_FILE = "training_clock.json"
 
 
 class EmaCallback(TrainerCallback):
@@ -68,6 +71,29 @@ class EmaCallback(TrainerCallback):
         if self.shadow is not None:
             current = model.state_dict()
             model.load_state_dict({k: v.to(current[k].dtype) for k, v in self.shadow.items()})
+
+
+class TrainingClock(TrainerCallback):
+    """Wall time of a whole run, resumes included: every checkpoint records the seconds trained so far, and a run
+    resumed from it counts on from there (so a model card's wall time is the run's, not its last part's)."""
+
+    def __init__(self):
+        self.earlier_seconds = 0.0
+        self.started = time.time()
+
+    def seconds(self) -> float:
+        return self.earlier_seconds + time.time() - self.started
+
+    def load_checkpoint_files(self, folder):
+        path = os.path.join(folder, CLOCK_FILE)
+        if os.path.isfile(path):
+            self.earlier_seconds = float(json.loads(Path(path).read_text())["wall_seconds"])
+
+    def save_checkpoint_files(self, folder):
+        Path(folder, CLOCK_FILE).write_text(json.dumps({"wall_seconds": round(self.seconds(), 1)}))
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.started = time.time()
 
 
 def plot_loss_curve(log_history: list[dict], path: str | Path) -> Path:

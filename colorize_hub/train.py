@@ -12,7 +12,6 @@ import platform
 import shlex
 import shutil
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import torch
 from transformers import HfArgumentParser, Trainer, TrainingArguments
 
 from .backbones import load_backbone_imagenet_weights
-from .callbacks import EmaCallback, plot_loss_curve
+from .callbacks import EmaCallback, TrainingClock, plot_loss_curve
 from .checkpointing import ColorizationTrainer, publish_files
 from .data import load_training_data
 from .gan_trainer import GanTrainer
@@ -120,7 +119,7 @@ def keep_for_metrics(outputs, labels):
 
 
 def make_trainer(model, model_args, training_args, train_dataset, eval_dataset) -> Trainer:
-    callbacks = [EmaCallback(model_args.ema_decay)] if model_args.ema_decay > 0 else []
+    callbacks = [TrainingClock()] + ([EmaCallback(model_args.ema_decay)] if model_args.ema_decay > 0 else [])
     loss = None
     if model_args.undersaturation_weight > 0:
         if getattr(model.config, "palette", None):
@@ -186,10 +185,10 @@ def main(argv: list[str] | None = None) -> dict:
     model = build_model(model_args, data_args)
     trainer = make_trainer(model, model_args, training_args, train_dataset, eval_dataset)
 
-    started = time.time()
     # a folder, or "last"/"auto": the newest complete checkpoint in output_dir (none yet: start fresh)
     trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-    wall_seconds = time.time() - started
+    clock = next(c for c in trainer.callback_handler.callbacks if isinstance(c, TrainingClock))
+    wall_seconds = clock.seconds()  # resumed: the earlier parts' time included
     metrics = trainer.evaluate() if eval_dataset is not None else {}
 
     # The final files are written into a staging folder, then each is renamed into output_dir (atomic), the

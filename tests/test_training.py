@@ -67,12 +67,30 @@ def test_resume_from_checkpoint_matches_an_uninterrupted_run(model_type, photo_f
     summary = run(model_type, photo_folder, interrupted, *common,
                   "--resume_from_checkpoint", str(interrupted / "checkpoint-3"))
     assert summary["steps"] == 6
+    clock = json.loads((interrupted / "checkpoint-3" / "training_clock.json").read_text())
+    assert summary["wall_seconds"] > clock["wall_seconds"] > 0  # the run's time, not only its resumed part
     expected, resumed = _final_weights(tmp_path / "straight"), _final_weights(interrupted)
     assert expected.keys() == resumed.keys()
     if model_type == "colorizer-gan":
         assert any(key.startswith("D.") for key in expected)
     for key in expected:
         torch.testing.assert_close(resumed[key], expected[key], rtol=1e-4, atol=1e-5, msg=key)
+
+
+def test_training_clock_counts_on_from_the_checkpoint_it_resumes(tmp_path):
+    from colorize_hub.callbacks import TrainingClock
+
+    (tmp_path / "training_clock.json").write_text(json.dumps({"wall_seconds": 3600.0}))
+    clock = TrainingClock()
+    clock.load_checkpoint_files(tmp_path)
+    clock.on_train_begin(None, None, None)
+    assert 3600.0 <= clock.seconds() < 3700.0
+    fresh = TrainingClock()
+    fresh.on_train_begin(None, None, None)
+    assert fresh.seconds() < 100.0
+    (tmp_path / "saved").mkdir()
+    clock.save_checkpoint_files(tmp_path / "saved")
+    assert json.loads((tmp_path / "saved" / "training_clock.json").read_text())["wall_seconds"] >= 3600.0
 
 
 def test_undersaturation_term_charges_gray_not_vivid_predictions():
