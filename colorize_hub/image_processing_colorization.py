@@ -251,7 +251,7 @@ class ColorizationImageProcessor(TorchvisionBackend):
         if len(original_lightness) != batch or len(alpha) != batch:
             counts = f"{batch} predicted_ab items, {len(original_lightness)} original_lightness, {len(alpha)} alpha"
             raise ColorizationError(f"Got {counts}; pass the lists that preprocess returned for the same batch.")
-        ab_all = predicted_ab.detach().to("cpu", torch.float32)  # (B, 2, h, w), small
+        ab_all = predicted_ab.detach().to("cpu", torch.float32).contiguous()  # (B, 2, h, w), small
         sat = float(saturation) * self.chroma_gain
         # (B, 2, h, w) -> B items of (1, 2, h, w), each merged at its own full size
         return [self._merge(ab_all[i : i + 1], original_lightness[i], alpha[i], sat) for i in range(batch)]

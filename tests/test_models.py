@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 import torch
 from transformers import AutoModel
 
@@ -131,6 +132,24 @@ def test_unet24_annealed_mean_decodes_to_palette_colours():
     assert torch.allclose(model.decode(logits), model.palette[5].view(1, 2, 1, 1).expand(1, 2, 2, 2), atol=1e-5)
     labels = model.palette[[3, 7]].T.reshape(1, 2, 2, 1)  # two pixels exactly on colours 3 and 7
     assert model.nearest_color(labels).flatten().tolist() == [3, 7]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_annealed_mean_is_the_palette_expectation_and_leaves_the_logits_alone(dtype):
+    from colorize_hub.models.layers import annealed_mean
+
+    torch.manual_seed(0)
+    palette = torch.randn(24, 2) * 0.3
+    logits = (torch.randn(2, 24, 5, 7) * 4).to(dtype).contiguous(memory_format=torch.channels_last)
+    logits.requires_grad_(True)
+    before = logits.detach().clone()
+    ab = annealed_mean(logits, palette, 0.38)
+    expected = torch.einsum("bqhw,qc->bchw", torch.softmax(before.float() / 0.38, dim=1), palette)
+    assert ab.shape == (2, 2, 5, 7) and ab.dtype == dtype
+    torch.testing.assert_close(ab.float(), expected, rtol=0, atol=1e-2 if dtype == torch.bfloat16 else 1e-6)
+    assert torch.equal(logits.detach(), before)  # scaled in place only on its own float copy
+    ab.float().sum().backward()  # still trains: the in-place scaling keeps the graph valid
+    assert logits.grad is not None and torch.isfinite(logits.grad).all()
 
 
 def test_unet24_rebalancing_weights_rare_colours_more():
