@@ -164,7 +164,7 @@ def annealed_mean(logits: torch.Tensor, palette: torch.Tensor, temperature: floa
     scaled = pixels.float()
     scaled = scaled / temperature if scaled is pixels else scaled.mul_(1.0 / temperature)
     # sum_q p(q) * palette[q]: (B, H, W, Q) @ (Q, 2) -> (B, H, W, 2) -> (B, 2, H, W)
-    return (torch.softmax(scaled, dim=-1) @ palette).permute(0, 3, 1, 2).to(logits.dtype)
+    return (torch.softmax(scaled, dim=-1) @ palette.float()).permute(0, 3, 1, 2).to(logits.dtype)
 
 
 def pad_to_multiple(pixel_values: torch.Tensor, multiple: int) -> torch.Tensor:
