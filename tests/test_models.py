@@ -108,6 +108,18 @@ def test_unet24_palette_ships_with_the_checkpoint(tmp_path):
     assert torch.equal(reloaded.class_weights, torch.full((24,), 2.0))
 
 
+@pytest.mark.parametrize("training", [False, True])
+def test_fusion_fuses_the_embedding_as_the_conv_of_the_tiled_concatenation(training):
+    model = build_tiny("colorizer-fusion").train(training)
+    torch.manual_seed(0)
+    hidden = torch.randn(2, model.config.encoder_hidden_sizes[-1], 4, 6)
+    embedding = torch.randn(2, model.backbone.num_features)
+    tiled = embedding[:, :, None, None].expand(-1, -1, 4, 6)
+    with torch.no_grad():
+        expected = model.fusion(torch.cat([hidden, tiled], dim=1))
+        torch.testing.assert_close(model.fuse(hidden, embedding), expected, rtol=1e-5, atol=1e-5)
+
+
 def test_fusion_with_a_palette_head_classifies_and_round_trips(tmp_path):
     config = {**TINY_CONFIGS["colorizer-fusion"], "head": "palette", "annealed_temperature": 0.5}
     model = colorize_hub.ColorizerFusionForColorization(colorize_hub.ColorizerFusionConfig(**config)).eval()

@@ -76,14 +76,22 @@ class ColorizerFusionForColorization(ColorizerFusionPreTrainedModel):
         std = gray.new_tensor(self.config.backbone_std).view(1, 3, 1, 1)
         return self.backbone((gray.expand(-1, 3, -1, -1) - mean) / std)
 
+    def fuse(self, hidden: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        """`self.fusion` applied to [hidden (B, C, h, w), the embedding (B, D) repeated at every position].
+
+        A 1x1 conv of that concatenation is the conv of `hidden` plus the embedding's share, which is the same
+        at every position: it is computed once per image, so the D channels are never tiled over the map.
+        """
+        conv, norm, activation = self.fusion
+        own, shared = conv.weight.split([hidden.shape[1], embedding.shape[1]], dim=1)  # (F, C, 1, 1), (F, D, 1, 1)
+        # (B, D) @ (D, F) -> (B, F, 1, 1), broadcast over (B, F, h, w)
+        per_image = (embedding.to(hidden.dtype) @ shared.flatten(1).T.to(hidden.dtype))[:, :, None, None]
+        return activation(norm(F.conv2d(hidden, own, conv.bias) + per_image))
+
     def forward(self, pixel_values: torch.Tensor, labels: torch.Tensor | None = None) -> ColorizationOutput:
         height, width = pixel_values.shape[-2:]
         hidden = self.encoder(pad_to_multiple(pixel_values, self.stride))[-1]
-        embedding = self.embed(pixel_values)
-        # (B, D) -> (B, D, h, w): the same global vector at every bottleneck position
-        tiled = embedding[:, :, None, None].expand(-1, -1, *hidden.shape[-2:])
-        hidden = self.fusion(torch.cat([hidden, tiled.to(hidden.dtype)], dim=1))
-        hidden = self.decoder(hidden)
+        hidden = self.decoder(self.fuse(hidden, self.embed(pixel_values)))
         if self.config.head == "palette":
             # (B, Q, H', W') -> crop the padding -> (B, Q, H, W)
             logits = self.classifier(hidden)[..., :height, :width]
