@@ -175,7 +175,8 @@ def copy_weights_channels_last(model: PreTrainedModel) -> PreTrainedModel:
 
 
 def fold_batch_norms(model: PreTrainedModel) -> PreTrainedModel:
-    """Fold every eval-mode BatchNorm2d that directly follows a conv in an nn.Sequential into that conv's weights.
+    """Fold every eval-mode BatchNorm2d that directly follows a conv in an nn.Sequential into that conv's weights,
+    and those of a timm backbone (:func:`fold_attribute_batch_norms`).
 
     Why: at inference a BatchNorm is a fixed per-channel affine map, so the conv can apply it; the forward pass
     then skips one full pass over every feature map (5-20 % of the CPU forward time of the U-Nets). The numbers
@@ -191,7 +192,38 @@ def fold_batch_norms(model: PreTrainedModel) -> PreTrainedModel:
             if isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)) and isinstance(norm, nn.BatchNorm2d):
                 module[i] = fuse_conv_bn_eval(conv, norm, transpose=isinstance(conv, nn.ConvTranspose2d))
                 module[i + 1] = nn.Identity()
+    backbone = getattr(model, "backbone", None)  # the fusion model's timm classifier
+    if isinstance(backbone, nn.Module):
+        fold_attribute_batch_norms(backbone, torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(0)))
     return model
+
+
+@torch.no_grad()
+def fold_attribute_batch_norms(module: nn.Module, example: torch.Tensor) -> int:
+    """Fold the eval-mode BatchNorms that a timm network keeps as attributes (`conv_pw`, then `bn1`) into the conv
+    registered just before each; returns how many were folded.
+
+    timm's BatchNormAct2d also applies dropout and an activation after normalising: those stay. In timm's blocks
+    the order of registration is the order of the forward pass, but nothing promises that in general, so the
+    folded network is checked on `example` and every fold is undone if its output moved.
+    """
+    expected = module(example)
+    folded = []
+    for parent in list(module.modules()):
+        names = list(parent._modules)
+        for first, second in zip(names, names[1:]):
+            conv, norm = parent._modules[first], parent._modules[second]
+            if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d) and not norm.training:
+                parent._modules[first] = fuse_conv_bn_eval(conv, norm)
+                after = [getattr(norm, "drop", None), getattr(norm, "act", None)]
+                parent._modules[second] = nn.Sequential(*[m for m in after if isinstance(m, nn.Module)])
+                folded.append((parent, first, conv, second, norm))
+    if folded and not torch.allclose(module(example), expected, rtol=1e-4, atol=1e-4):
+        for parent, first, conv, second, norm in folded:
+            parent._modules[first], parent._modules[second] = conv, norm
+        logger.warning("%s: its BatchNorms were left unfolded (folding changed its output)", type(module).__name__)
+        return 0
+    return len(folded)
 
 
 def load_processor(location: str, local: bool) -> ColorizationImageProcessor:

@@ -65,12 +65,31 @@ def test_the_loader_folds_batch_norms_without_changing_the_output(model_type, tm
             module.running_var.data = torch.rand(module.running_var.shape, generator=generator) + 0.5
     model.save_pretrained(tmp_path)
     loaded, _ = load_colorizer(str(tmp_path))
-    outside_backbone = [name for name, module in loaded.named_modules()
-                        if isinstance(module, torch.nn.BatchNorm2d) and not name.startswith("backbone")]
-    assert outside_backbone == []
+    assert [name for name, module in loaded.named_modules() if isinstance(module, torch.nn.BatchNorm2d)] == []
     pixel_values = torch.rand(1, 1, 32, 48) * 2 - 1
     expected = predict_ab(model, pixel_values, "fp32")
     torch.testing.assert_close(predict_ab(loaded, pixel_values, "fp32"), expected, rtol=0, atol=1e-5)
+
+
+def test_attribute_batch_norms_stay_unfolded_where_registration_order_is_not_the_forward_order():
+    from colorize_hub.loading import fold_attribute_batch_norms
+
+    class NormFirst(torch.nn.Module):  # registers conv before bn, but normalises first
+        def __init__(self):
+            super().__init__()
+            self.conv, self.bn = torch.nn.Conv2d(3, 3, 3, padding=1), torch.nn.BatchNorm2d(3)
+
+        def forward(self, x):
+            return self.conv(self.bn(x))
+
+    block = NormFirst().eval()
+    block.bn.running_mean.fill_(0.7)
+    block.bn.running_var.fill_(3.0)
+    example = torch.randn(1, 3, 8, 8)
+    with torch.no_grad():
+        expected = block(example)
+        assert fold_attribute_batch_norms(block, example) == 0
+        assert isinstance(block.bn, torch.nn.BatchNorm2d) and torch.equal(block(example), expected)
 
 
 def test_eval_is_deterministic(model_type):
