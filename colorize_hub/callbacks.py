@@ -90,7 +90,7 @@ class TrainingClock(TrainerCallback):
             self.earlier_seconds = float(json.loads(Path(path).read_text())["wall_seconds"])
 
     def save_checkpoint_files(self, folder):
-        Path(folder, CLOCK_FILE).write_text(json.dumps({"wall_seconds": round(self.seconds(), 1)}))
+        Path(folder, CLOCK_FILE).write_text(json.dumps({"wall_seconds": round(self.seconds(), 3)}))
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.started = time.time()
