@@ -170,7 +170,9 @@ def merge_to_srgb8(lightness: Tensor, ab: Tensor, gain: float, out: np.ndarray) 
     same arithmetic in row-chunked tensor operations.
     """
     h, w = lightness.shape
-    if not (math.isfinite(ab.sum()) and math.isfinite(lightness.sum())):  # one reduction each, no mask
+    # one reduction each, no mask; numpy's, on one thread: a torch reduction would leave torch's OpenMP threads
+    # spinning, and they would take the cores from the merge's row bands for the next few milliseconds
+    if not (math.isfinite(np.sum(ab.numpy())) and math.isfinite(np.sum(lightness.numpy()))):
         raise ColorizationError("The predicted ab or the L to merge contains NaN or infinity: the model's output is "
                                 "broken (a damaged or diverged checkpoint); nothing was written.")
     if kernels_available():
