@@ -220,7 +220,8 @@ def main() -> None:
     for name in names:
         results.append(in_subprocess(f"b.bench_checkpoint({name!r}, {args.repeats})", args.threads))
         print(f"{name}: {results[-1]['e2e_1024x768_r256_ms']:.1f} ms end-to-end 1024x768 @256", flush=True)
-    interleaved = in_subprocess(f"b.bench_interleaved({names!r}, {max(args.repeats, 15)})", args.threads)
+    # 60 rounds (about 40 s): with 15, one burst of noise on this kind of shared machine could move a median by 10%
+    interleaved = in_subprocess(f"b.bench_interleaved({names!r}, {max(args.repeats, 60)})", args.threads)
     all_rss = in_subprocess("b.all_loaded_rss()", args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
