@@ -184,14 +184,9 @@ def fold_batch_norms(model: PreTrainedModel) -> PreTrainedModel:
     longer has the BatchNorm entries, so a loaded colorizer is never saved or trained further (fine-tuning
     starts from the checkpoint folder, as `colorize-hub train --init_from` does).
     """
-    for module in model.modules():
-        if not isinstance(module, nn.Sequential):
-            continue
-        for i in range(len(module) - 1):
-            conv, norm = module[i], module[i + 1]
-            if isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)) and isinstance(norm, nn.BatchNorm2d):
-                module[i] = fuse_conv_bn_eval(conv, norm, transpose=isinstance(conv, nn.ConvTranspose2d))
-                module[i + 1] = nn.Identity()
+    for module in list(model.modules()):
+        if isinstance(module, nn.Sequential):  # children run in registration order: every fold is right
+            _fold_adjacent(module)
     backbone = getattr(model, "backbone", None)  # the fusion model's timm classifier
     if isinstance(backbone, nn.Module):
         fold_attribute_batch_norms(backbone, torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(0)))
@@ -203,27 +198,35 @@ def fold_attribute_batch_norms(module: nn.Module, example: torch.Tensor) -> int:
     """Fold the eval-mode BatchNorms that a timm network keeps as attributes (`conv_pw`, then `bn1`) into the conv
     registered just before each; returns how many were folded.
 
-    timm's BatchNormAct2d also applies dropout and an activation after normalising: those stay. In timm's blocks
-    the order of registration is the order of the forward pass, but nothing promises that in general, so the
-    folded network is checked on `example` and every fold is undone if its output moved.
+    In timm's blocks the order of registration is the order of the forward pass, but nothing promises that in
+    general, so the folded network is checked on `example` and every fold is undone if its output moved.
     """
     expected = module(example)
-    folded = []
-    for parent in list(module.modules()):
-        names = list(parent._modules)
-        for first, second in zip(names, names[1:]):
-            conv, norm = parent._modules[first], parent._modules[second]
-            if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d) and not norm.training:
-                parent._modules[first] = fuse_conv_bn_eval(conv, norm)
-                after = [getattr(norm, "drop", None), getattr(norm, "act", None)]
-                parent._modules[second] = nn.Sequential(*[m for m in after if isinstance(m, nn.Module)])
-                folded.append((parent, first, conv, second, norm))
+    folded = [fold for parent in list(module.modules()) for fold in _fold_adjacent(parent)]
     if folded and not torch.allclose(module(example), expected, rtol=1e-4, atol=1e-4):
         for parent, first, conv, second, norm in folded:
             parent._modules[first], parent._modules[second] = conv, norm
         logger.warning("%s: its BatchNorms were left unfolded (folding changed its output)", type(module).__name__)
         return 0
     return len(folded)
+
+
+def _fold_adjacent(parent: nn.Module) -> list[tuple]:
+    """Fold each eval-mode BatchNorm2d that `parent` registers right after a conv into that conv, in place; returns
+    (parent, conv name, conv, norm name, norm) per fold, which is what undoing it takes.
+
+    What a norm applies after normalising stays in its place: timm's BatchNormAct2d has dropout and an activation.
+    """
+    folded = []
+    names = list(parent._modules)
+    for first, second in zip(names, names[1:]):
+        conv, norm = parent._modules[first], parent._modules[second]
+        if isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)) and isinstance(norm, nn.BatchNorm2d) and not norm.training:
+            parent._modules[first] = fuse_conv_bn_eval(conv, norm, transpose=isinstance(conv, nn.ConvTranspose2d))
+            after = [m for m in (getattr(norm, "drop", None), getattr(norm, "act", None)) if isinstance(m, nn.Module)]
+            parent._modules[second] = nn.Sequential(*after) if after else nn.Identity()
+            folded.append((parent, first, conv, second, norm))
+    return folded
 
 
 def load_processor(location: str, local: bool) -> ColorizationImageProcessor:
