@@ -139,6 +139,24 @@ def test_fusion_fuses_the_embedding_as_the_conv_of_the_tiled_concatenation(train
         torch.testing.assert_close(model.fuse(hidden, embedding), expected, rtol=1e-5, atol=1e-5)
 
 
+def test_fusion_embedding_dropout_acts_in_training_only():
+    config = colorize_hub.ColorizerFusionConfig(**{**TINY_CONFIGS["colorizer-fusion"], "embedding_dropout": 0.5})
+    model = colorize_hub.ColorizerFusionForColorization(config)
+    seen = []
+    model.embed = lambda pixel_values: torch.ones(pixel_values.shape[0], model.backbone.num_features)
+    fuse = model.fuse
+    model.fuse = lambda hidden, embedding: seen.append(embedding) or fuse(hidden, embedding)
+    pixel_values = torch.rand(2, 1, 16, 16) * 2 - 1
+    torch.manual_seed(0)
+    with torch.no_grad():
+        model.train()(pixel_values)
+        model.eval()(pixel_values)
+    assert set(seen[0].unique().tolist()) == {0.0, 2.0}  # dropped, survivors scaled by 1 / (1 - p)
+    assert torch.equal(seen[1], torch.ones_like(seen[1]))
+    with pytest.raises(ValueError, match="embedding_dropout"):
+        colorize_hub.ColorizerFusionConfig(embedding_dropout=1.0)
+
+
 def test_fusion_with_a_palette_head_classifies_and_round_trips(tmp_path):
     config = {**TINY_CONFIGS["colorizer-fusion"], "head": "palette", "annealed_temperature": 0.5}
     model = colorize_hub.ColorizerFusionForColorization(colorize_hub.ColorizerFusionConfig(**config)).eval()

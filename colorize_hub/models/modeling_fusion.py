@@ -3,6 +3,7 @@
 import timm
 import torch
 import torch.nn.functional as F
+from torch import nn
 from transformers import PreTrainedModel
 
 from .configuration_fusion import ColorizerFusionConfig
@@ -50,6 +51,7 @@ class ColorizerFusionForColorization(ColorizerFusionPreTrainedModel):
             module._is_hf_initialized = True
         sizes = config.encoder_hidden_sizes
         self.encoder = DownPath(sizes)
+        self.embedding_dropout = nn.Dropout(config.embedding_dropout)  # training only: see the config
         self.fusion = ConvNormAct(sizes[-1] + self.backbone.num_features, config.fusion_size, kernel_size=1)
         self.decoder = upsample_stages([*sizes[:-1], config.fusion_size])
         if config.head == "palette":
@@ -91,7 +93,7 @@ class ColorizerFusionForColorization(ColorizerFusionPreTrainedModel):
     def forward(self, pixel_values: torch.Tensor, labels: torch.Tensor | None = None) -> ColorizationOutput:
         height, width = pixel_values.shape[-2:]
         hidden = self.encoder(pad_to_multiple(pixel_values, self.stride))[-1]
-        hidden = self.decoder(self.fuse(hidden, self.embed(pixel_values)))
+        hidden = self.decoder(self.fuse(hidden, self.embedding_dropout(self.embed(pixel_values))))
         if self.config.head == "palette":
             # (B, Q, H', W') -> crop the padding -> (B, Q, H, W)
             logits = self.classifier(hidden)[..., :height, :width]
