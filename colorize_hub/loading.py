@@ -216,8 +216,11 @@ def _fold_adjacent(parent: nn.Module) -> list[tuple]:
     (parent, conv name, conv, norm name, norm) per fold, which is what undoing it takes.
 
     What a norm applies after normalising stays in its place: timm's BatchNormAct2d has dropout and an activation.
+    A module that adds other terms before its norm sets `keep_batch_norms = True`: folding would leave them unscaled.
     """
     folded = []
+    if getattr(parent, "keep_batch_norms", False):
+        return folded
     names = list(parent._modules)
     for first, second in zip(names, names[1:]):
         conv, norm = parent._modules[first], parent._modules[second]

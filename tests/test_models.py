@@ -54,15 +54,20 @@ def test_save_load_round_trip_gives_identical_outputs(model_type, tmp_path):
         torch.testing.assert_close(model(pixel_values).predicted_ab, reloaded(pixel_values).predicted_ab, rtol=0, atol=1e-6)
 
 
-def test_the_loader_folds_batch_norms_without_changing_the_output(model_type, tmp_path):
-    """load_colorizer folds each conv's BatchNorm into the conv (inference only): same numbers, no BatchNorm pass."""
-    model = build_tiny(model_type).eval()
+def randomise_batch_norms(model) -> None:
+    """Statistics and affine far from identity, as after training."""
     generator = torch.Generator().manual_seed(3)
     for module in model.modules():
-        if isinstance(module, torch.nn.BatchNorm2d):  # statistics and affine far from identity, as after training
+        if isinstance(module, torch.nn.BatchNorm2d):
             for tensor in (module.running_mean, module.weight, module.bias):
                 tensor.data = torch.randn(tensor.shape, generator=generator)
             module.running_var.data = torch.rand(module.running_var.shape, generator=generator) + 0.5
+
+
+def test_the_loader_folds_batch_norms_without_changing_the_output(model_type, tmp_path):
+    """load_colorizer folds each conv's BatchNorm into the conv (inference only): same numbers, no BatchNorm pass."""
+    model = build_tiny(model_type).eval()
+    randomise_batch_norms(model)
     model.save_pretrained(tmp_path)
     loaded, _ = load_colorizer(str(tmp_path))
     assert [name for name, module in loaded.named_modules() if isinstance(module, torch.nn.BatchNorm2d)] == []
@@ -143,9 +148,9 @@ def test_fusion_embedding_dropout_acts_in_training_only():
     config = colorize_hub.ColorizerFusionConfig(**{**TINY_CONFIGS["colorizer-fusion"], "embedding_dropout": 0.5})
     model = colorize_hub.ColorizerFusionForColorization(config)
     seen = []
-    model.embed = lambda pixel_values: torch.ones(pixel_values.shape[0], model.backbone.num_features)
+    model.embed = lambda pixel_values: (torch.ones(pixel_values.shape[0], model.backbone.num_features), None)
     fuse = model.fuse
-    model.fuse = lambda hidden, embedding: seen.append(embedding) or fuse(hidden, embedding)
+    model.fuse = lambda hidden, embedding, *rest: seen.append(embedding) or fuse(hidden, embedding, *rest)
     pixel_values = torch.rand(2, 1, 16, 16) * 2 - 1
     torch.manual_seed(0)
     with torch.no_grad():
@@ -155,6 +160,63 @@ def test_fusion_embedding_dropout_acts_in_training_only():
     assert torch.equal(seen[1], torch.ones_like(seen[1]))
     with pytest.raises(ValueError, match="embedding_dropout"):
         colorize_hub.ColorizerFusionConfig(embedding_dropout=1.0)
+
+
+def tiny_fusion_with_features(**overrides):
+    config = colorize_hub.ColorizerFusionConfig(**{**TINY_CONFIGS["colorizer-fusion"], "backbone_feature_stage": 3,
+                                                    **overrides})
+    return colorize_hub.ColorizerFusionForColorization(config)
+
+
+def test_fusion_backbone_features_start_as_a_no_op_on_a_checkpoint_trained_without_them(tmp_path):
+    plain = build_tiny("colorizer-fusion").eval()
+    plain.save_pretrained(tmp_path)
+    config = colorize_hub.ColorizerFusionConfig.from_pretrained(tmp_path, backbone_feature_stage=3)
+    extended = colorize_hub.ColorizerFusionForColorization.from_pretrained(tmp_path, config=config).eval()
+    assert torch.count_nonzero(extended.feature_fusion.weight) == 0
+    assert torch.count_nonzero(tiny_fusion_with_features().feature_fusion.weight) == 0  # a fresh model too
+    pixel_values = torch.rand(2, 1, 40, 36) * 2 - 1
+    with torch.no_grad():
+        torch.testing.assert_close(extended(pixel_values).predicted_ab, plain(pixel_values).predicted_ab)
+
+
+def test_fusion_backbone_features_steer_every_position_and_learn():
+    model = tiny_fusion_with_features()
+    pixel_values = torch.rand(2, 1, 40, 36) * 2 - 1  # not a multiple of the stride: the map covers the unpadded part
+    labels = torch.rand(2, 2, 40, 36) - 0.5
+    model(pixel_values, labels=labels).loss.backward()
+    assert model.feature_fusion.weight.grad.abs().sum() > 0  # zero-initialised, yet it gets a gradient
+    torch.manual_seed(0)
+    with torch.no_grad():
+        model.feature_fusion.weight.normal_()
+        model.eval()
+        embedding, feature_map = model.embed(pixel_values)
+        assert feature_map.shape[:2] == (2, model.backbone.feature_info[3]["num_chs"])
+        before = model(pixel_values).predicted_ab
+        model.feature_fusion.weight.zero_()
+        assert not torch.allclose(model(pixel_values).predicted_ab, before)
+
+
+def test_the_loader_keeps_the_fusion_norm_that_also_scales_the_backbone_features(tmp_path):
+    model = tiny_fusion_with_features().eval()
+    randomise_batch_norms(model)
+    with torch.no_grad():
+        model.feature_fusion.weight.normal_()
+    model.save_pretrained(tmp_path)
+    loaded, _ = load_colorizer(str(tmp_path))
+    assert isinstance(loaded.fusion[1], torch.nn.BatchNorm2d)  # folding it would leave the feature term unscaled
+    pixel_values = torch.rand(1, 1, 32, 48) * 2 - 1
+    expected = predict_ab(model, pixel_values, "fp32")
+    torch.testing.assert_close(predict_ab(loaded, pixel_values, "fp32"), expected, rtol=0, atol=1e-5)
+
+
+def test_fusion_backbone_feature_settings_are_checked():
+    with pytest.raises(ValueError, match="backbone_feature_stage"):
+        colorize_hub.ColorizerFusionConfig(backbone_feature_stage=-1)
+    with pytest.raises(ValueError, match="backbone_feature_dropout"):
+        colorize_hub.ColorizerFusionConfig(backbone_feature_dropout=1.0)
+    with pytest.raises(ValueError, match="feature stages"):
+        tiny_fusion_with_features(backbone_feature_stage=9)
 
 
 def test_fusion_with_a_palette_head_classifies_and_round_trips(tmp_path):

@@ -5,10 +5,10 @@ import onnx
 import onnxruntime
 import torch
 
-from colorize_hub import ColorizationImageProcessor, cli
+from colorize_hub import ColorizationImageProcessor, ColorizerFusionConfig, ColorizerFusionForColorization, cli
 from colorize_hub.loading import load_colorizer
 from colorize_hub.onnx_export import export_onnx
-from conftest import build_tiny
+from conftest import TINY_CONFIGS, build_tiny
 
 SHAPES = [(1, 1, 64, 96), (3, 1, 128, 64)]  # batch, height and width all differ from the export example (2, 64, 64)
 
@@ -26,6 +26,21 @@ def test_every_architecture_matches_onnx_runtime(model_type, tmp_path):
         [got] = session.run(["predicted_ab"], {"pixel_values": pixel_values.numpy()})
         assert got.shape == expected.shape == (shape[0], 2, *shape[2:])
         assert np.abs(got - expected).max() < 1e-3 / 110  # |Δab| < 1e-3 in CIE Lab units (ab is stored / 110)
+
+
+def test_fusion_with_backbone_features_matches_onnx_runtime(tmp_path):
+    config = ColorizerFusionConfig(**{**TINY_CONFIGS["colorizer-fusion"], "backbone_feature_stage": 3})
+    torch.manual_seed(3)
+    model = ColorizerFusionForColorization(config).eval()
+    with torch.no_grad():
+        model.feature_fusion.weight.normal_()  # not the zero it starts from
+    session = onnxruntime.InferenceSession(str(export_onnx(model, tmp_path / "fusion.onnx")),
+                                           providers=["CPUExecutionProvider"])
+    pixel_values = torch.rand(SHAPES[0], generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with torch.no_grad():
+        expected = model(pixel_values).predicted_ab.numpy()
+    [got] = session.run(["predicted_ab"], {"pixel_values": pixel_values.numpy()})
+    assert np.abs(got - expected).max() < 1e-3 / 110
 
 
 def test_export_command_writes_dynamic_axes_and_metadata(tmp_path, capsys):

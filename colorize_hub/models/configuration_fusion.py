@@ -40,6 +40,14 @@ class ColorizerFusionConfig(PreTrainedConfig):
             below dev loss, and a dev photo scores better with the mean embedding than with its own); dropout
             acts like a ridge penalty on the embedding's weights, so only directions that many photos share
             (scene type, not photo identity) steer the colours. No effect at inference.
+        backbone_feature_stage (`int`, *optional*):
+            Also fuse one of the backbone's spatial feature maps (an index into timm's `feature_info`; 3 is
+            EfficientNet-Lite0's 112-channel map at 1/16 of its input): resized to the bottleneck, it adds a
+            pretrained "what is here" to every position, which an encoder trained on a few hundred photos cannot
+            learn. Its 1x1 conv starts at zero, so a checkpoint trained without it starts out unchanged. Default:
+            the embedding only, as in the paper.
+        backbone_feature_dropout (`float`, *optional*, defaults to 0.0):
+            Dropout on that feature map during training (as `embedding_dropout` is for the embedding).
 
     Example:
 
@@ -67,6 +75,8 @@ class ColorizerFusionConfig(PreTrainedConfig):
         class_weights=None,
         annealed_temperature=None,
         embedding_dropout=0.0,
+        backbone_feature_stage=None,
+        backbone_feature_dropout=0.0,
         **kwargs,
     ):
         if head not in HEADS:
@@ -80,6 +90,14 @@ class ColorizerFusionConfig(PreTrainedConfig):
         if not 0.0 <= embedding_dropout < 1.0:
             raise ValueError(f"embedding_dropout must be in [0, 1), not {embedding_dropout!r}")
         self.embedding_dropout = embedding_dropout
+        if backbone_feature_stage is not None and (isinstance(backbone_feature_stage, bool)
+                                                   or not isinstance(backbone_feature_stage, int)
+                                                   or backbone_feature_stage < 0):
+            raise ValueError(f"backbone_feature_stage must be None or an index >= 0, not {backbone_feature_stage!r}")
+        if not 0.0 <= backbone_feature_dropout < 1.0:
+            raise ValueError(f"backbone_feature_dropout must be in [0, 1), not {backbone_feature_dropout!r}")
+        self.backbone_feature_stage = backbone_feature_stage
+        self.backbone_feature_dropout = backbone_feature_dropout
         self.head = head
         classifies = head == "palette"
         self.palette, self.class_weights = palette_settings(palette, class_weights) if classifies else (None, None)
