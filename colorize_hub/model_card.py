@@ -40,6 +40,9 @@ def description_of(config: dict) -> str:
         text += (f" Its head classifies every pixel into {len(config['palette'])} k-means colours (the palette ships "
                  "in config.json), trained with class-rebalanced cross-entropy and decoded with the annealed mean, "
                  "instead of regressing ab.")
+    if model_type == "colorizer-fusion" and config.get("backbone_feature_stage") is not None:
+        text += (f" The backbone's spatial feature map of stage {config['backbone_feature_stage']} is fused at the "
+                 "bottleneck too, so the classifier's knowledge of what is where reaches every position.")
     return text
 
 

@@ -169,3 +169,13 @@ def test_a_regression_fusion_fine_tunes_into_a_palette_head(photo_folder, tmp_pa
     before, after = (load_file(tmp_path / name / "model.safetensors") for name in ("regression", "palette"))
     assert "head.weight" in before and "head.weight" not in after and "classifier.weight" in after
     torch.testing.assert_close(after["encoder.0.0.0.weight"], before["encoder.0.0.0.weight"])  # lr 0: unchanged
+
+
+def test_the_card_describes_the_fusion_head_and_backbone_features():
+    from colorize_hub.model_card import description_of
+
+    plain = description_of({"model_type": "colorizer-fusion", "head": "regression"})
+    extended = description_of({"model_type": "colorizer-fusion", "head": "palette", "palette": [[0.0, 0.0]] * 24,
+                               "backbone_feature_stage": 3})
+    assert plain.startswith("Deep Koalarization") and "k-means" not in plain and "stage" not in plain
+    assert "24 k-means colours" in extended and "feature map of stage 3" in extended
