@@ -7,6 +7,13 @@ from .configuration_unet24 import palette_settings
 HEADS = ("regression", "palette")
 
 
+def dropout_rate(value: float, name: str) -> float:
+    """`value` if it is a dropout probability in [0, 1), else a ValueError naming the setting."""
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), not {value!r}")
+    return value
+
+
 class ColorizerFusionConfig(PreTrainedConfig):
     r"""
     Architecture of [`ColorizerFusionForColorization`], after Deep Koalarization (Baldassarre et al., 2017):
@@ -87,17 +94,13 @@ class ColorizerFusionConfig(PreTrainedConfig):
         self.backbone_std = backbone_std
         self.encoder_hidden_sizes = list(encoder_hidden_sizes or [32, 64, 128, 256])
         self.fusion_size = fusion_size
-        if not 0.0 <= embedding_dropout < 1.0:
-            raise ValueError(f"embedding_dropout must be in [0, 1), not {embedding_dropout!r}")
-        self.embedding_dropout = embedding_dropout
+        self.embedding_dropout = dropout_rate(embedding_dropout, "embedding_dropout")
         if backbone_feature_stage is not None and (isinstance(backbone_feature_stage, bool)
                                                    or not isinstance(backbone_feature_stage, int)
                                                    or backbone_feature_stage < 0):
             raise ValueError(f"backbone_feature_stage must be None or an index >= 0, not {backbone_feature_stage!r}")
-        if not 0.0 <= backbone_feature_dropout < 1.0:
-            raise ValueError(f"backbone_feature_dropout must be in [0, 1), not {backbone_feature_dropout!r}")
         self.backbone_feature_stage = backbone_feature_stage
-        self.backbone_feature_dropout = backbone_feature_dropout
+        self.backbone_feature_dropout = dropout_rate(backbone_feature_dropout, "backbone_feature_dropout")
         self.head = head
         classifies = head == "palette"
         self.palette, self.class_weights = palette_settings(palette, class_weights) if classifies else (None, None)
