@@ -7,10 +7,12 @@ Hugging Face Space (see README.md's front matter). Public API endpoints, usable 
 """
 
 import argparse
+import atexit
 import logging
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -36,6 +38,7 @@ DEFAULT_MAX_PIXELS = ColorizationImageProcessor.max_pixels  # 50 megapixels
 MAX_FILE_SIZE = "20mb"
 QUEUE = {"max_size": 16, "default_concurrency_limit": 1}  # one model run at a time: each uses every CPU core
 RENDER_MIN, RENDER_MAX, RENDER_STEP = 128, 512, 32
+DOWNLOAD_LIFETIME_S = 3600  # download copies live as long as Gradio's own cache (delete_cache below)
 EXAMPLES = sorted((Path(__file__).resolve().parent / "examples").glob("*.jpg"))
 
 def default_checkpoints() -> dict[str, Path]:
@@ -155,10 +158,22 @@ def save_download(slider: tuple[str, str] | None, image: str | None, model: str,
     """Copy the full-resolution PNG under a readable name ("<photo>-<model>.png") for the download button."""
     if not slider or not slider[1]:
         return gr.DownloadButton(visible=False)
+    prune_downloads(folder)
     stem = Path(image).stem if image else "photo"
     target = Path(tempfile.mkdtemp(dir=folder)) / f"{stem}-{model}.png"
     shutil.copyfile(slider[1], target)
     return gr.DownloadButton(f"Download {target.name}", value=str(target), visible=True)
+
+
+def prune_downloads(folder: Path, max_age_s: float = DOWNLOAD_LIFETIME_S) -> None:
+    """Delete download copies older than `max_age_s`, so a server that runs for weeks does not fill its disk."""
+    cutoff = time.time() - max_age_s
+    for entry in folder.iterdir():
+        try:
+            if entry.stat().st_mtime < cutoff:
+                shutil.rmtree(entry, ignore_errors=True)
+        except FileNotFoundError:  # another request pruned it first
+            pass
 
 
 def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | None = None) -> gr.Blocks:
@@ -174,6 +189,7 @@ def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | Non
     first = choices[0][1]  # the first checkpoint, or Compare all when there is none
     one = first != COMPARE_ALL
     downloads = tempfile.mkdtemp(prefix="colorize_hub_downloads_")
+    atexit.register(shutil.rmtree, downloads, ignore_errors=True)
 
     def colorize_one(image: str | None, model: str, render_size: float, saturation: float):
         """Colorize with one model; returns (before, after) for the slider."""

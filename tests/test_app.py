@@ -1,7 +1,9 @@
 """The Gradio demo end to end: launched on tiny checkpoints, called through gradio_client like any API user."""
 
+import os
 import socket
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +96,29 @@ def test_compare_all_returns_one_labelled_image_per_model(served, photo):
     gallery = client.predict(gradio_client.handle_file(str(photo)), 128, 1.0, api_name="/compare_all")
     assert [item["caption"] for item in gallery] == [app.describe(n, f)[0] for n, f in checkpoints.items()]
     assert all(Image.open(item["image"]).size == (70, 45) for item in gallery)
+
+
+def test_download_copies_older_than_their_lifetime_are_deleted(tmp_path):
+    folder, result = tmp_path / "downloads", tmp_path / "result.png"
+    folder.mkdir()
+    Image.new("RGB", (4, 3)).save(result)
+
+    def download(photo: str, model: str) -> None:
+        button = app.save_download(("before.png", str(result)), photo, model, folder)
+        assert button.visible and Path(button.value["path"]).name == f"{Path(photo).stem}-{model}.png"
+
+    def copies() -> dict[str, Path]:
+        return {path.name: path for path in folder.glob("*/*.png")}
+
+    download("/photos/old.jpg", "colorizer-gan")
+    download("/photos/new.jpg", "colorizer-gan")
+    hours_ago = time.time() - app.DOWNLOAD_LIFETIME_S - 60
+    os.utime(copies()["old-colorizer-gan.png"].parent, (hours_ago, hours_ago))
+
+    download("/photos/newest.jpg", "colorizer-unet24")
+
+    assert sorted(copies()) == ["new-colorizer-gan.png", "newest-colorizer-unet24.png"]
+    assert len(list(folder.iterdir())) == 2
 
 
 def test_fallback_name_for_an_unknown_checkpoint_folder(tmp_path):
