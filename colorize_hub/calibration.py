@@ -85,3 +85,26 @@ def calibrate_chroma_gain(model, data, protocol: str = "short-side-256", gains=D
     return {"chroma_gain": gain, "annealed_temperature": temperature, "table": tables[str(temperature)],
             "tables": tables, "gray_psnr": gray_psnr, "truth_colourfulness": truth_cf,
             "psnr_tolerance": psnr_tolerance, "data": str(data), "protocol": protocol}
+
+
+def equal_colour_settings(tables: dict, reference: str, target_cf: float) -> list[dict]:
+    """Compare temperatures at equal colour: for each temperature, the gain at which the `reference` set's CF
+    reaches `target_cf` (linear between the gains searched), and every set's (PSNR - gray, CF) at that gain.
+
+    `tables`: {set name: (gain_table's table, gray PSNR)}. A temperature whose gains never reach `target_cf` on
+    the reference set is left out. Returns [{"temperature", "gain", "scores": {set name: (PSNR - gray, CF)}}].
+    """
+    reference_table = tables[reference][0]
+    rows = []
+    for temperature in dict.fromkeys(t for t, _ in reference_table):
+        gains = sorted(g for t, g in reference_table if t == temperature)
+        reference_cf = [reference_table[(temperature, g)][1] for g in gains]
+        if not min(reference_cf) <= target_cf <= max(reference_cf):
+            continue
+        gain = float(np.interp(target_cf, reference_cf, gains))  # CF rises with the gain
+        scores = {}
+        for name, (table, gray_psnr) in tables.items():
+            psnr_at, cf_at = zip(*(table[(temperature, g)] for g in gains))
+            scores[name] = (float(np.interp(gain, gains, psnr_at)) - gray_psnr, float(np.interp(gain, gains, cf_at)))
+        rows.append({"temperature": temperature, "gain": gain, "scores": scores})
+    return rows

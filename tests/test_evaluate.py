@@ -70,6 +70,22 @@ def test_chroma_gain_is_the_most_natural_one_that_keeps_psnr_above_gray():
     assert choose_gain(table, gray_psnr=22.5, truth_cf=40.0, psnr_tolerance=0.5) == 1.2  # 22.4 is within 0.5 dB
 
 
+def test_temperatures_are_compared_at_the_gain_where_the_reference_set_has_the_same_colour():
+    from colorize_hub.calibration import equal_colour_settings
+
+    dev = {(0.5, 1.0): (22.0, 30.0), (0.5, 1.2): (21.6, 36.0), (1.0, 1.0): (22.4, 24.0), (1.0, 1.2): (22.0, 28.0),
+           (2.0, 1.0): (22.6, 10.0), (2.0, 1.2): (22.5, 12.0)}
+    other = {key: (psnr + 1.0, cf + 2.0) for key, (psnr, cf) in dev.items()}
+    rows = equal_colour_settings({"dev": (dev, 22.5), "other": (other, 23.0)}, "dev", target_cf=33.0)
+    assert [row["temperature"] for row in rows] == [0.5]  # at 1.0 and 2.0 dev never reaches CF 33
+    (row,) = rows
+    assert row["gain"] == pytest.approx(1.1)
+    assert row["scores"]["dev"] == pytest.approx((21.8 - 22.5, 33.0))
+    assert row["scores"]["other"] == pytest.approx((22.8 - 23.0, 35.0))
+    rows = equal_colour_settings({"dev": (dev, 22.5)}, "dev", target_cf=26.0)
+    assert [(row["temperature"], round(row["gain"], 3)) for row in rows] == [(1.0, 1.1)]
+
+
 def test_calibration_searches_the_temperature_of_a_classifier_and_leaves_the_model_as_it_was(
         eval_folder, tiny_checkpoint):
     from colorize_hub.calibration import calibrate_chroma_gain
