@@ -15,10 +15,11 @@ TINY_CONFIGS = {
 }
 
 
-def build_tiny(model_type: str, seed: int = 0):
+def build_tiny(model_type: str, seed: int = 0, **overrides):
+    """A tiny `model_type` model, seeded; `overrides` change its config (e.g. backbone_feature_stage=3)."""
     config_class, model_class = colorize_hub.MODEL_REGISTRY[model_type]
     torch.manual_seed(seed)
-    return model_class(config_class(**TINY_CONFIGS[model_type]))
+    return model_class(config_class(**{**TINY_CONFIGS[model_type], **overrides}))
 
 
 @pytest.fixture(params=sorted(colorize_hub.MODEL_REGISTRY))

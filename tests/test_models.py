@@ -162,26 +162,20 @@ def test_fusion_embedding_dropout_acts_in_training_only():
         colorize_hub.ColorizerFusionConfig(embedding_dropout=1.0)
 
 
-def tiny_fusion_with_features(**overrides):
-    config = colorize_hub.ColorizerFusionConfig(**{**TINY_CONFIGS["colorizer-fusion"], "backbone_feature_stage": 3,
-                                                    **overrides})
-    return colorize_hub.ColorizerFusionForColorization(config)
-
-
 def test_fusion_backbone_features_start_as_a_no_op_on_a_checkpoint_trained_without_them(tmp_path):
     plain = build_tiny("colorizer-fusion").eval()
     plain.save_pretrained(tmp_path)
     config = colorize_hub.ColorizerFusionConfig.from_pretrained(tmp_path, backbone_feature_stage=3)
     extended = colorize_hub.ColorizerFusionForColorization.from_pretrained(tmp_path, config=config).eval()
     assert torch.count_nonzero(extended.feature_fusion.weight) == 0
-    assert torch.count_nonzero(tiny_fusion_with_features().feature_fusion.weight) == 0  # a fresh model too
+    assert torch.count_nonzero(build_tiny("colorizer-fusion", backbone_feature_stage=3).feature_fusion.weight) == 0  # a fresh model too
     pixel_values = torch.rand(2, 1, 40, 36) * 2 - 1
     with torch.no_grad():
         torch.testing.assert_close(extended(pixel_values).predicted_ab, plain(pixel_values).predicted_ab)
 
 
 def test_fusion_backbone_features_steer_every_position_and_learn():
-    model = tiny_fusion_with_features()
+    model = build_tiny("colorizer-fusion", backbone_feature_stage=3)
     pixel_values = torch.rand(2, 1, 40, 36) * 2 - 1  # not a multiple of the stride: the map covers the unpadded part
     labels = torch.rand(2, 2, 40, 36) - 0.5
     model(pixel_values, labels=labels).loss.backward()
@@ -198,7 +192,7 @@ def test_fusion_backbone_features_steer_every_position_and_learn():
 
 
 def test_the_loader_keeps_the_fusion_norm_that_also_scales_the_backbone_features(tmp_path):
-    model = tiny_fusion_with_features().eval()
+    model = build_tiny("colorizer-fusion", backbone_feature_stage=3).eval()
     randomise_batch_norms(model)
     with torch.no_grad():
         model.feature_fusion.weight.normal_()
@@ -216,7 +210,7 @@ def test_fusion_backbone_feature_settings_are_checked():
     with pytest.raises(ValueError, match="backbone_feature_dropout"):
         colorize_hub.ColorizerFusionConfig(backbone_feature_dropout=1.0)
     with pytest.raises(ValueError, match="feature stages"):
-        tiny_fusion_with_features(backbone_feature_stage=9)
+        build_tiny("colorizer-fusion", backbone_feature_stage=9)
 
 
 def test_fusion_with_a_palette_head_classifies_and_round_trips(tmp_path):

@@ -5,10 +5,10 @@ import onnx
 import onnxruntime
 import torch
 
-from colorize_hub import ColorizationImageProcessor, ColorizerFusionConfig, ColorizerFusionForColorization, cli
+from colorize_hub import ColorizationImageProcessor, cli
 from colorize_hub.loading import load_colorizer
 from colorize_hub.onnx_export import export_onnx
-from conftest import TINY_CONFIGS, build_tiny
+from conftest import build_tiny
 
 SHAPES = [(1, 1, 64, 96), (3, 1, 128, 64)]  # batch, height and width all differ from the export example (2, 64, 64)
 
@@ -29,9 +29,7 @@ def test_every_architecture_matches_onnx_runtime(model_type, tmp_path):
 
 
 def test_fusion_with_backbone_features_matches_onnx_runtime(tmp_path):
-    config = ColorizerFusionConfig(**{**TINY_CONFIGS["colorizer-fusion"], "backbone_feature_stage": 3})
-    torch.manual_seed(3)
-    model = ColorizerFusionForColorization(config).eval()
+    model = build_tiny("colorizer-fusion", seed=3, backbone_feature_stage=3).eval()
     with torch.no_grad():
         model.feature_fusion.weight.normal_()  # not the zero it starts from
     session = onnxruntime.InferenceSession(str(export_onnx(model, tmp_path / "fusion.onnx")),
