@@ -1,13 +1,15 @@
 """`colorize-hub evaluate`: quality of colorizers against ground-truth colour photos.
 
 Each photo's own L goes through exactly the inference path of `colorize()`; the output is compared with the
-photo in RGB. A "gray" row (ab = 0) is the baseline every model must beat.
+photo in RGB. A "gray" row (ab = 0) is the baseline every model must beat. Besides the means, `per_image.csv`
+has every photo's metrics, and metrics.md names the photos where each model falls furthest below gray.
 
 Protocols: `short-side-256` (resize so the shorter side is 256), `ct2-256` (centre crop to a square, resize to
 256x256: the protocol of the published ImageNet tables), `native` (as stored).
 """
 
 import argparse
+import csv
 import json
 import logging
 from pathlib import Path
@@ -30,6 +32,7 @@ from .pipeline import colorize
 logger = logging.getLogger(__name__)
 PROTOCOLS = ("short-side-256", "ct2-256", "native")
 GRAY = "gray"
+WORST_PHOTOS = 4  # per model, in metrics.md
 
 
 def load_protocol_image(path: Path, protocol: str) -> Image.Image:
@@ -71,6 +74,26 @@ def image_metrics(output: torch.Tensor, truth: torch.Tensor) -> dict[str, float]
     }
 
 
+def write_per_image_csv(rows: list[dict], path: Path) -> None:
+    """One line per photo and model; columns are the union of the rows' keys (top-1 only where scored)."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    with path.open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def worst_photos(rows: list[dict], count: int) -> str:
+    """Markdown: for each model, the `count` photos where its PSNR falls furthest below the gray image's."""
+    lines = []
+    for model in dict.fromkeys(row["model"] for row in rows if row["model"] != GRAY):
+        worst = sorted((row for row in rows if row["model"] == model), key=lambda row: row["psnr_minus_gray"])
+        cells = ", ".join(f"{row['image']} {row['psnr_minus_gray']:+.2f} dB (CF {row['colourfulness']:.1f}, "
+                          f"truth {row['colourfulness_truth']:.1f})" for row in worst[:count])
+        lines.append(f"- {display_name(model)}: {cells}\n")
+    return f"Photos furthest below gray (PSNR − gray):\n\n{''.join(lines)}" if lines else ""
+
+
 def summarize(rows: list[dict]) -> dict[str, float]:
     keys = [k for k in rows[0] if rows[0][k] is not None]
     means = {key: float(np.mean([row[key] for row in rows])) for key in keys}
@@ -79,8 +102,13 @@ def summarize(rows: list[dict]) -> dict[str, float]:
 
 
 def evaluate(models: list[str], data: str | Path, protocol: str = "short-side-256", render_size: int | None = None,
-             max_images: int | None = None, grid_images: int = 0, perceptual: PerceptualMetrics | None = None):
-    """Returns ({row name: mean metrics}, grid rows). The gray row comes first; top-1 where names carry wnids."""
+             max_images: int | None = None, grid_images: int = 0, perceptual: PerceptualMetrics | None = None,
+             per_image: list | None = None):
+    """Returns ({row name: mean metrics}, grid rows). The gray row comes first; top-1 where names carry wnids.
+
+    `per_image`, when given a list, receives one row per photo and model: {"image", "model", the metrics,
+    "psnr_minus_gray"}, so the photos behind a mean can be found.
+    """
     files = image_files(data)[:max_images]
     names = [GRAY, *map(str, models)]
     per_model: dict[str, list] = {name: [] for name in names}
@@ -102,6 +130,9 @@ def evaluate(models: list[str], data: str | Path, protocol: str = "short-side-25
                 row["lpips"] = perceptual.lpips_of(output, truth)
                 perceptual.add_to_fid(name, output, truth)
             per_model[name].append(row)
+            if per_image is not None:
+                gray_psnr = per_model[GRAY][-1]["psnr"]
+                per_image.append({"image": path.name, "model": name, **row, "psnr_minus_gray": row["psnr"] - gray_psnr})
         if len(grid) < grid_images:
             grid.append([*outputs, truth_image])
     results = {name: {**summarize(rows), "images": len(rows)} for name, rows in per_model.items()}
@@ -123,11 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render-size", type=int, default=None, help="default: each checkpoint's own")
     parser.add_argument("--max-images", type=int, default=None)
     parser.add_argument("--grid-images", type=int, default=4, help="images in the comparison grid")
-    parser.add_argument("--out", required=True, help="folder for metrics.json, metrics.md, grid.png, bars.png")
+    parser.add_argument("--out", required=True,
+                        help="folder for metrics.json, metrics.md, per_image.csv, grid.png, bars.png")
     args = parser.parse_args(argv)
     perceptual = PerceptualMetrics()
+    per_image: list[dict] = []
     results, grid = evaluate(args.models, args.data, args.protocol, args.render_size, args.max_images,
-                             args.grid_images, perceptual)
+                             args.grid_images, perceptual, per_image)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     not_available = {k: f"n/a: {v}" for k, v in perceptual.reasons.items() if v}
@@ -136,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     (out / "metrics.json").write_text(json.dumps({**meta, "results": results}, indent=2))
     table = markdown_table(results, GRAY)
     notes = "".join(f"- {k.upper()}: {v}\n" for k, v in not_available.items())
-    (out / "metrics.md").write_text(f"Data: `{args.data}`, protocol `{args.protocol}`\n\n{table}\n{notes}")
+    write_per_image_csv(per_image, out / "per_image.csv")
+    worst = worst_photos(per_image, WORST_PHOTOS)
+    (out / "metrics.md").write_text(f"Data: `{args.data}`, protocol `{args.protocol}`\n\n{table}\n{notes}\n{worst}")
     if grid:
         comparison_grid(grid, ["gray", *map(display_name, args.models), "ground truth"], out / "grid.png")
     bar_chart(results, out / "bars.png", GRAY)

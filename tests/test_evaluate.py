@@ -1,3 +1,4 @@
+import csv
 import json
 
 import pytest
@@ -51,6 +52,26 @@ def test_cli_writes_json_and_markdown(eval_folder, tiny_checkpoint, tmp_path):
     assert "PSNR − gray" in report and "LPIPS: n/a" in report and "FID: n/a" in report
     assert saved["not_available"]["fid"].startswith("n/a")
     assert (tmp_path / "grid.png").exists() and (tmp_path / "bars.png").exists()
+
+
+def test_per_image_rows_add_up_to_the_means_and_name_the_worst_photos(eval_folder, tiny_checkpoint, tmp_path):
+    rows = []
+    results, _ = evaluate([str(tiny_checkpoint)], eval_folder, render_size=64, per_image=rows)
+    model = str(tiny_checkpoint)
+    assert [(row["image"], row["model"]) for row in rows[:2]] == [("astronaut.png", GRAY), ("astronaut.png", model)]
+    mine = [row for row in rows if row["model"] == model]
+    assert len(mine) == 3 and sum(row["psnr"] for row in mine) / 3 == pytest.approx(results[model]["psnr"])
+    gray = {row["image"]: row["psnr"] for row in rows if row["model"] == GRAY}
+    assert all(row["psnr_minus_gray"] == pytest.approx(row["psnr"] - gray[row["image"]]) for row in mine)
+
+    assert cli.main(["evaluate", "--models", model, "--data", str(eval_folder), "--render-size", "64",
+                     "--grid-images", "0", "--out", str(tmp_path)]) == 0
+    with (tmp_path / "per_image.csv").open() as file:
+        saved = list(csv.DictReader(file))
+    assert len(saved) == 6 and float(saved[1]["psnr"]) == pytest.approx(rows[1]["psnr"], abs=1e-4)
+    worst = min(mine, key=lambda row: row["psnr_minus_gray"])
+    report = (tmp_path / "metrics.md").read_text()
+    assert f"{worst['image']} {worst['psnr_minus_gray']:+.2f} dB" in report.split("furthest below gray")[1]
 
 
 def test_semantic_top1_for_files_named_by_imagenet_wnid(tiny_checkpoint, tmp_path):
