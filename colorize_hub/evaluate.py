@@ -9,7 +9,6 @@ Protocols: `short-side-256` (resize so the shorter side is 256), `ct2-256` (cent
 """
 
 import argparse
-import csv
 import json
 import logging
 from pathlib import Path
@@ -23,7 +22,8 @@ from tqdm.auto import tqdm
 
 from . import semantic
 from .color import lab_to_rgb, rgb_to_lab
-from .evaluation_report import bar_chart, comparison_grid, display_name, markdown_table
+from .evaluation_report import (bar_chart, comparison_grid, display_name, markdown_table, worst_photos,
+                                write_per_image_csv)
 from .metrics import colourfulness, psnr
 from .palette import image_files
 from .perceptual import PerceptualMetrics
@@ -72,26 +72,6 @@ def image_metrics(output: torch.Tensor, truth: torch.Tensor) -> dict[str, float]
         "colourfulness": colourfulness(output).item(),
         "colourfulness_truth": colourfulness(truth).item(),
     }
-
-
-def write_per_image_csv(rows: list[dict], path: Path) -> None:
-    """One line per photo and model; columns are the union of the rows' keys (top-1 only where scored)."""
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    with path.open("w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def worst_photos(rows: list[dict], count: int) -> str:
-    """Markdown: for each model, the `count` photos where its PSNR falls furthest below the gray image's."""
-    lines = []
-    for model in dict.fromkeys(row["model"] for row in rows if row["model"] != GRAY):
-        worst = sorted((row for row in rows if row["model"] == model), key=lambda row: row["psnr_minus_gray"])
-        cells = ", ".join(f"{row['image']} {row['psnr_minus_gray']:+.2f} dB (CF {row['colourfulness']:.1f}, "
-                          f"truth {row['colourfulness_truth']:.1f})" for row in worst[:count])
-        lines.append(f"- {display_name(model)}: {cells}\n")
-    return f"Photos furthest below gray (PSNR − gray):\n\n{''.join(lines)}" if lines else ""
 
 
 def summarize(rows: list[dict]) -> dict[str, float]:
@@ -170,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     table = markdown_table(results, GRAY)
     notes = "".join(f"- {k.upper()}: {v}\n" for k, v in not_available.items())
     write_per_image_csv(per_image, out / "per_image.csv")
-    worst = worst_photos(per_image, WORST_PHOTOS)
+    worst = worst_photos(per_image, WORST_PHOTOS, GRAY)
     (out / "metrics.md").write_text(f"Data: `{args.data}`, protocol `{args.protocol}`\n\n{table}\n{notes}\n{worst}")
     if grid:
         comparison_grid(grid, ["gray", *map(display_name, args.models), "ground truth"], out / "grid.png")

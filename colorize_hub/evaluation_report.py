@@ -1,5 +1,7 @@
-"""What `colorize-hub evaluate` writes: a markdown table, a comparison grid and a bar chart."""
+"""What `colorize-hub evaluate` writes: a markdown table, the worst photos, a per-photo CSV, a comparison grid
+and a bar chart."""
 
+import csv
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -27,6 +29,26 @@ def markdown_table(results: dict[str, dict], gray: str = "gray") -> str:
     if has_top1:
         notes += f", classifier top-1 {100 * first['top1_truth']:.1f}%"
     return "\n".join(lines) + notes + f"; {first['images']} images.\n"
+
+
+def write_per_image_csv(rows: list[dict], path: Path) -> None:
+    """One line per photo and model; columns are the union of the rows' keys (top-1 only where scored)."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    with path.open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def worst_photos(rows: list[dict], count: int, gray: str = "gray") -> str:
+    """Markdown: for each model, the `count` photos where its PSNR falls furthest below the gray image's."""
+    lines = []
+    for model in dict.fromkeys(row["model"] for row in rows if row["model"] != gray):
+        worst = sorted((row for row in rows if row["model"] == model), key=lambda row: row["psnr_minus_gray"])
+        cells = ", ".join(f"{row['image']} {row['psnr_minus_gray']:+.2f} dB (CF {row['colourfulness']:.1f}, "
+                          f"truth {row['colourfulness_truth']:.1f})" for row in worst[:count])
+        lines.append(f"- {display_name(model)}: {cells}\n")
+    return f"Photos furthest below gray (PSNR − gray):\n\n{''.join(lines)}" if lines else ""
 
 
 def comparison_grid(rows: list[list[Image.Image]], labels: list[str], path: Path) -> Path:
