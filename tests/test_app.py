@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 import colorize_hub
-from colorize_hub.catalog import KNOWN_CHECKPOINTS
+from colorize_hub.catalog import known_checkpoints
 from conftest import build_tiny
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -187,4 +187,4 @@ def test_readme_front_matter_is_a_gradio_space_running_app_py():
     assert meta["sdk"] == "gradio" and (root / meta["app_file"]).is_file()
     assert meta["sdk_version"].split(".")[0] == gr.__version__.split(".")[0]  # the major version app.py is written for
     assert meta["python_version"] == "3.11" and meta["license"] == "apache-2.0"
-    assert {m.split("/")[-1] for m in meta["models"]} >= set(KNOWN_CHECKPOINTS)
+    assert {m.split("/")[-1] for m in meta["models"]} >= set(known_checkpoints())
