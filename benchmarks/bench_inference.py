@@ -65,7 +65,7 @@ def eccv16_anchor() -> tuple[torch.nn.Module, torch.Tensor]:
 
 def bench_checkpoint(name: str, repeats: int) -> dict:
     import colorize_hub
-    from colorize_hub.loading import predict_ab
+    from colorize_hub.pipeline import predict_ab
 
     model, _ = colorize_hub.load_colorizer(name)
     result = {"name": name, "parameters": sum(p.numel() for p in model.parameters())}
@@ -95,7 +95,7 @@ def onnx_forward_ms(name: str, repeats: int) -> float | None:
     try:
         import onnxruntime
 
-        from colorize_hub.onnx_export import export_onnx
+        from colorize_hub.publishing.onnx_export import export_onnx
 
         with tempfile.TemporaryDirectory() as folder:
             path = export_onnx(name, Path(folder) / "model.onnx")

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
 from colorize_hub import MODEL_REGISTRY  # noqa: E402
-from colorize_hub.train import build_model, make_trainer, parse_arguments  # noqa: E402
+from colorize_hub.training.train import build_model, make_trainer, parse_arguments  # noqa: E402
 
 
 class RandomPhotos(Dataset):

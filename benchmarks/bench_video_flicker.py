@@ -21,8 +21,8 @@ from PIL import Image
 from skimage import data
 
 import colorize_hub
-from colorize_hub.temporal import ChromaSmoother, flicker, static_camera_clip
-from colorize_hub.video import colorize_frames
+from colorize_hub.media.temporal import ChromaSmoother, flicker, static_camera_clip
+from colorize_hub.media.video import colorize_frames
 
 
 def default_model():
@@ -30,7 +30,8 @@ def default_model():
     if bundled:
         name = "colorizer-fusion" if "colorizer-fusion" in bundled else next(iter(bundled))
         return name, name
-    config_class, model_class = colorize_hub.MODEL_REGISTRY["colorizer-unet24"]
+    record = colorize_hub.MODEL_REGISTRY["colorizer-unet24"]
+    config_class, model_class = record.config_class, record.model_class
     torch.manual_seed(0)
     return model_class(config_class()).eval(), "random colorizer-unet24 (no bundled checkpoint)"
 

@@ -42,7 +42,8 @@ def make_tiny_checkpoints(folder: Path) -> Path:
     import colorize_hub
 
     for model_type, overrides in TINY.items():
-        config_class, model_class = colorize_hub.MODEL_REGISTRY[model_type]
+        record = colorize_hub.MODEL_REGISTRY[model_type]
+        config_class, model_class = record.config_class, record.model_class
         torch.manual_seed(0)
         model_class(config_class(**overrides)).save_pretrained(folder / model_type)
         colorize_hub.ColorizationImageProcessor(render_size=64).save_pretrained(folder / model_type)

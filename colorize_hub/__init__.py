@@ -1,17 +1,16 @@
 """colorize_hub: image colorization models packaged the Hugging Face way.
 
-Importing the package registers every architecture with AutoConfig/AutoModel, the image processor with
+Importing the package registers every architecture (models/: one record each) with AutoConfig, AutoModel and
 AutoImageProcessor, and the "image-colorization" pipeline task.
 """
 
-from transformers import AutoImageProcessor
-
-from .backbones import load_backbone_imagenet_weights
 from .errors import ColorizationError
 from .image_processing_colorization import ColorizationImageProcessor
-from .loading import bundled_checkpoints, load_colorizer
+from .checkpoints import bundled_checkpoints
+from .loading import load_colorizer
 from .models import (
     MODEL_REGISTRY,
+    Architecture,
     ColorizationOutput,
     ColorizerBaselineConfig,
     ColorizerBaselineForColorization,
@@ -24,21 +23,18 @@ from .models import (
     ColorizerGanForColorization,
     ColorizerUnet24Config,
     ColorizerUnet24ForColorization,
-    register_auto_classes,
+    load_backbone_imagenet_weights,
+    register_architecture,
 )
 from .pipeline import ColorizationPipeline, colorize, register_pipeline
 
-register_auto_classes()
-for _config_class, _ in MODEL_REGISTRY.values():
-    AutoImageProcessor.register(
-        _config_class, image_processor_classes={"torchvision": ColorizationImageProcessor}, exist_ok=True
-    )
 register_pipeline()
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MODEL_REGISTRY",
+    "Architecture",
     "ColorizationError",
     "ColorizationImageProcessor",
     "ColorizationOutput",
@@ -58,4 +54,5 @@ __all__ = [
     "colorize",
     "load_backbone_imagenet_weights",
     "load_colorizer",
+    "register_architecture",
 ]

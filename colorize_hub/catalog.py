@@ -1,41 +1,43 @@
-"""Human names and one-line descriptions of checkpoints, for the demo's model list."""
+"""Human names and one-line descriptions of checkpoints, for the demo's model list and `colorize-hub list`.
 
+The bundled checkpoints are described in `checkpoints/catalog.json`, beside them; any other checkpoint folder
+gets a readable name from its folder and the summary of its architecture's registry record.
+"""
+
+import functools
 import json
 from pathlib import Path
 
-# checkpoint folder name -> (human name, one-line description) for the dropdown
-KNOWN_CHECKPOINTS = {
-    "colorizer-baseline": ("Baseline", "plain conv encoder-decoder, L1 regression: the cautious reference point"),
-    "colorizer-unet24": ("U-Net, 24 colours", "U-Net that picks one of 24 palette colours per pixel: bolder colour"),
-    "colorizer-cunet": ("Dilated U-Net", "U-Net with dilated convolutions for wider context, L1 regression"),
-    "colorizer-gan": ("GAN (pix2pix)", "pix2pix generator trained with an adversarial critic plus L1: livelier colour"),
-    "colorizer-fusion": (
-        "Fusion (general photos)",
-        "EfficientNet-Lite0 scene features fused into a conv encoder-decoder, so the scene steers the colours",
-    ),
-    "colorizer-cunet-faces": ("Dilated U-Net (faces)", "the dilated U-Net trained on face crops: for portraits"),
-    "colorizer-unet24-cifar-horse": (
-        "U-Net, 24 colours (horses)",
-        "trained only on tiny CIFAR-10 horse photos: a toy specialist, best on horses",
-    ),
-}
-# model_type (config.json) -> architecture, for checkpoint folders not listed above
-ARCHITECTURES = {
-    "colorizer-baseline": "plain conv encoder-decoder",
-    "colorizer-unet24": "U-Net choosing among 24 colours",
-    "colorizer-cunet": "dilated U-Net",
-    "colorizer-gan": "pix2pix GAN generator",
-    "colorizer-fusion": "encoder-decoder fused with scene features",
-}
+from .checkpoints import BUNDLED_CHECKPOINTS
+
+CATALOG_FILE = "catalog.json"
+
+
+@functools.cache
+def known_checkpoints(folder: Path = BUNDLED_CHECKPOINTS) -> dict[str, tuple[str, str]]:
+    """checkpoint name -> (human name, one-line description), from `folder`/catalog.json (empty without one)."""
+    path = folder / CATALOG_FILE
+    if not path.is_file():
+        return {}
+    entries = json.loads(path.read_text(encoding="utf-8"))["checkpoints"]
+    return {name: (entry["name"], entry["description"]) for name, entry in entries.items()}
+
+
+def architecture_summary(folder: Path) -> str:
+    """The registry's summary of the architecture in `folder`/config.json, or what the file names."""
+    try:
+        model_type = json.loads((folder / "config.json").read_text()).get("model_type", "")
+    except (OSError, ValueError, AttributeError):
+        model_type = ""
+    from .models import MODEL_REGISTRY  # imports torch: only for folders the catalog does not describe
+
+    record = MODEL_REGISTRY.get(model_type)
+    return record.summary if record else (model_type or "unknown architecture")
 
 
 def describe(name: str, folder: Path) -> tuple[str, str]:
-    """(human name, description): from KNOWN_CHECKPOINTS, else readable defaults from the folder's config.json."""
-    if name in KNOWN_CHECKPOINTS:
-        return KNOWN_CHECKPOINTS[name]
-    try:
-        model_type = json.loads((folder / "config.json").read_text()).get("model_type", "")
-    except (OSError, ValueError):
-        model_type = ""
-    architecture = ARCHITECTURES.get(model_type, model_type or "unknown architecture")
-    return name.replace("-", " ").replace("_", " ").capitalize(), f"{architecture} (checkpoint folder {name})"
+    """(human name, description): from the bundled catalog, else readable defaults from the folder's config.json."""
+    known = known_checkpoints()
+    if name in known:
+        return known[name]
+    return name.replace("-", " ").replace("_", " ").capitalize(), f"{architecture_summary(folder)} (checkpoint folder {name})"

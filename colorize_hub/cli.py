@@ -26,8 +26,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _colorize(args: argparse.Namespace) -> int:
-    from .batch import BatchReport, plan, run_jobs, single_job
-    from .palette import IMAGE_SUFFIXES
+    from .media.batch import BatchReport, plan, run_jobs, single_job
+    from .image_decoding import IMAGE_SUFFIXES
 
     output = Path(args.output)
     single = len(args.inputs) == 1 and Path(args.inputs[0]).is_file() and output.suffix.lower() in IMAGE_SUFFIXES
@@ -46,7 +46,7 @@ def _colorize(args: argparse.Namespace) -> int:
 
 
 def _video(args: argparse.Namespace) -> int:
-    from .video import colorize_video
+    from .media.video import colorize_video
 
     report = colorize_video(args.input, args.output, args.model, args.render_size, args.saturation,
                             smoothing=args.smoothing, batch_size=args.batch_size, crf=args.crf,
@@ -59,7 +59,7 @@ def _video(args: argparse.Namespace) -> int:
 def _push(args: argparse.Namespace) -> int:
     import tempfile
 
-    from .hub import push_checkpoint, stage_checkpoint
+    from .publishing.hub import push_checkpoint, stage_checkpoint
 
     if args.dry_run:
         with tempfile.TemporaryDirectory() as staging:
@@ -73,7 +73,7 @@ def _push(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .onnx_export import export_onnx
+    from .publishing.onnx_export import export_onnx
 
     path = export_onnx(args.checkpoint, args.onnx, render_size=args.render_size)
     print(f"{args.checkpoint} -> {path} ({path.stat().st_size / 1e6:.1f} MB)")
@@ -108,9 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     _subcommand(commands, "list", "list the architectures and the bundled checkpoints", [""], _list)
 
     one = _subcommand(commands, "colorize", "colorize image files, folders (recursively) and globs", [
-        "old.jpg -o old_color.png --model colorizer-fusion",
-        "scans/ 'more/**/*.tif' -o colored/ --model colorizer-gan --render-size 384 --compare",
-        "family/ -o family_color/ --model ORG/colorizer-gan --saturation 1.3 --overwrite",
+        "old.jpg -o old_color.png --model NAME          (NAME: see `colorize-hub list`)",
+        "scans/ 'more/**/*.tif' -o colored/ --model NAME --render-size 384 --compare",
+        "family/ -o family_color/ --model ORG/REPO --saturation 1.3 --overwrite",
     ], _colorize)
     one.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders (searched recursively) or globs")
     one.add_argument("-o", "--output", required=True, metavar="OUTDIR",
@@ -120,8 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     _image_options(one)
 
     video = _subcommand(commands, "video", "colorize a video frame by frame with steady colour, keeping its audio", [
-        "old_film.mp4 -o old_film_color.mp4 --model colorizer-fusion",
-        "reel.mkv -o reel_color.mkv --model colorizer-gan --render-size 256 --smoothing 0.8 --crf 20",
+        "old_film.mp4 -o old_film_color.mp4 --model NAME",
+        "reel.mkv -o reel_color.mkv --model NAME --render-size 256 --smoothing 0.8 --crf 20",
     ], _video)
     video.add_argument("input", help="video file (anything FFmpeg reads)")
     video.add_argument("-o", "--output", required=True, help="output video: .mp4, .m4v, .mov or .mkv (H.264)")
@@ -132,9 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     _image_options(video)
 
     push = _subcommand(commands, "push", "publish a checkpoint to the Hugging Face Hub with its model card", [
-        "checkpoints/colorizer-gan --repo-id ORG/colorizer-gan",
-        "checkpoints/colorizer-gan --repo-id ORG/colorizer-gan --private --metrics results/kodak24/metrics.json",
-        "checkpoints/colorizer-gan --repo-id ORG/colorizer-gan --dry-run",
+        "checkpoints/NAME --repo-id ORG/NAME",
+        "checkpoints/NAME --repo-id ORG/NAME --private --metrics results/kodak24/metrics.json",
+        "checkpoints/NAME --repo-id ORG/NAME --dry-run",
     ], _push)
     push.add_argument("checkpoint", help="checkpoint folder (config.json, model.safetensors, ...)")
     push.add_argument("--repo-id", required=True, help="Hub model repo, ORG/NAME (created if it does not exist)")
@@ -145,8 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--dry-run", action="store_true", help="list what would be uploaded; upload nothing")
 
     export = _subcommand(commands, "export", "export a checkpoint to ONNX (dynamic batch, height and width)", [
-        "checkpoints/colorizer-fusion --onnx colorizer-fusion.onnx",
-        "ORG/colorizer-gan --onnx gan.onnx",
+        "checkpoints/NAME --onnx NAME.onnx",
+        "ORG/REPO --onnx model.onnx",
     ], _export)
     export.add_argument("checkpoint", help=MODEL_HELP)
     export.add_argument("--onnx", required=True, help="output .onnx file (weights included)")
@@ -157,12 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["train"]:  # every TrainingArguments flag: HfArgumentParser parses the rest
-        from .train import main as train_main
+        from .training.train import main as train_main
 
         train_main(argv[1:])
         return 0
     if argv[:1] == ["evaluate"]:
-        from .evaluate import main as evaluate_main
+        from .evaluation.evaluate import main as evaluate_main
 
         return evaluate_main(argv[1:])
     args = build_parser().parse_args(argv)

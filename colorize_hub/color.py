@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from . import cie
 from .errors import ColorizationError
 from .merge_kernels import fused_lightness_from_rgb8, kernels_available
 
@@ -51,7 +52,7 @@ display. Values beyond +/-110 are clamped when predictions are turned back into 
 # Luminance (Y) row of the linear-sRGB -> XYZ (D65) matrix used by kornia.rgb_to_xyz.
 # The weights sum to 1.0, so a gray g has Y = linear(g) exactly as the RGB triple (g, g, g).
 _Y_WEIGHTS = (0.212671, 0.715160, 0.072169)
-_LAB_EPSILON = 0.008856  # CIE threshold, same constant as kornia / scikit-image.
+_LAB_EPSILON = cie.LAB_EPSILON
 _CHUNK_PIXELS = 1 << 18  # array_to_lightness converts ~0.25-megapixel row slices (cache-friendly, bounded memory)
 
 
@@ -116,8 +117,9 @@ def rgb_to_lightness(image: Tensor) -> Tensor:
 
 def _luminance_to_lightness(y: Tensor) -> Tensor:
     """CIE L* from luminance Y: cube root above the threshold, linear segment below (as kornia does)."""
-    f = torch.where(y > _LAB_EPSILON, y.clamp(min=_LAB_EPSILON).pow(1.0 / 3.0), 7.787 * y + 4.0 / 29.0)
-    return 116.0 * f - 16.0
+    f = torch.where(y > _LAB_EPSILON, y.clamp(min=_LAB_EPSILON).pow(1.0 / 3.0),
+                    cie.LINEAR_SLOPE * y + cie.LINEAR_OFFSET)
+    return cie.L_SCALE * f - cie.L_OFFSET
 
 
 def _uint8_tables() -> tuple[np.ndarray, np.ndarray]:

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from . import cie
 from .color import AB_SCALE, L_MAX, as_float32
 from .errors import ColorizationError
 from .merge_kernels import fused_merge_to_srgb8, kernels_available
@@ -44,10 +45,10 @@ def _lab_to_linear_rgb(lab: Tensor) -> Tensor:
     arithmetic on channels-last data is about ten times slower on the CPU.
     """
     l, a, b = lab
-    fy = (l + 16.0) / 116.0
-    f = torch.stack([fy + a / 500.0, fy, (fy - b / 200.0).clamp_(min=0.0)])  # (3, ...)
-    cubed = f > 0.2068966  # CIE f^-1: the cube above the threshold, a line below it
-    xyz = torch.where(cubed, f.pow(3), f.sub_(4.0 / 29.0).div_(7.787))  # f is not needed after this
+    fy = (l + cie.L_OFFSET) / cie.L_SCALE
+    f = torch.stack([fy + a / cie.A_SCALE, fy, (fy - b / cie.B_SCALE).clamp_(min=0.0)])  # (3, ...)
+    cubed = f > cie.F_THRESHOLD  # CIE f^-1: the cube above the threshold, a line below it
+    xyz = torch.where(cubed, f.pow(3), f.sub_(cie.LINEAR_OFFSET).div_(cie.LINEAR_SLOPE))  # f is not needed after this
     return (_XYZ_TO_LINEAR_RGB @ xyz.reshape(3, -1)).reshape(xyz.shape)
 
 

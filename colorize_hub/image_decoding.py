@@ -1,12 +1,23 @@
-"""Pixel decoding for the image processor: PIL images of every mode and arrays of the accepted dtypes, read
-without losing bit depth (16-bit, float) and with alpha kept apart."""
+"""Image files and pixel decoding: which files are images, and, for the image processor, PIL images of every
+mode and arrays of the accepted dtypes, read without losing bit depth (16-bit, float) and with alpha kept apart."""
+
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from .errors import ColorizationError
 
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 CHUNK_PIXELS = 1 << 18  # NaN checks work on ~0.25-megapixel row slices (bounded memory)
+
+
+def image_files(folder: str | Path) -> list[Path]:
+    """Every image file under `folder` (recursively), sorted; a ColorizationError when there is none."""
+    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise ColorizationError(f"No images ({', '.join(sorted(IMAGE_SUFFIXES))}) found under {folder}.")
+    return files
 
 
 def all_finite(array: np.ndarray) -> bool:

@@ -78,7 +78,7 @@ class ColorizationImageProcessor(TorchvisionBackend):
             (so saturation 1 means "as this checkpoint is calibrated"). A model trained with a loss that
             averages over plausible colours predicts too little chroma; its gain is calibrated on a dev
             set (scripts/release_checkpoint.py --calibrate) to come closest to the colourfulness of real photos
-            while PSNR stays within a stated tolerance of the gray image's (see colorize_hub.calibration).
+            while PSNR stays within a stated tolerance of the gray image's (see colorize_hub.evaluation.calibration).
     """
 
     valid_kwargs = ColorizationImageProcessorKwargs

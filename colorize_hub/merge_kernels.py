@@ -5,8 +5,9 @@ render size, Lab -> linear sRGB, chroma cut to the gamut, sRGB curve, rounding).
 these are some fifteen passes over the image with a temporary each; here each is one pass that keeps every
 intermediate in registers, in row bands spread over torch's thread count.
 
-The arithmetic is that of :mod:`colorize_hub.gamut` and :mod:`colorize_hub.color` (their constants and tables
-are passed in, not copied), in scalar form; tests hold the two paths to each other. Without numba,
+The arithmetic is that of :mod:`colorize_hub.gamut` and :mod:`colorize_hub.color` in scalar form: the CIE
+constants come from :mod:`colorize_hub.cie`, the tables are built by gamut/color and passed in (never copied), and
+tests hold the two paths to each other. Without numba,
 :func:`kernels_available` is False and callers use the tensor path.
 """
 
@@ -20,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
+
+from .cie import A_SCALE, B_SCALE, F_THRESHOLD, L_OFFSET, L_SCALE, LINEAR_OFFSET, LINEAR_SLOPE
 
 __all__ = ["fused_lightness_from_rgb8", "fused_merge_to_srgb8", "kernels_available"]
 
@@ -74,14 +77,14 @@ def _compile() -> None:
 @_jit
 def _f_inverse(f):
     """CIE f^-1: the cube above the threshold, a line below it."""
-    return f * f * f if f > 0.2068966 else (f - 4.0 / 29.0) / 7.787
+    return f * f * f if f > F_THRESHOLD else (f - LINEAR_OFFSET) / LINEAR_SLOPE
 
 
 @_jit
 def _lab_to_linear(l, a, b, matrix):
     """One Lab pixel -> linear sRGB (r, g, b), unclipped: gamut._lab_to_linear_rgb in scalar form."""
-    fy = (l + 16.0) / 116.0
-    x, y, z = _f_inverse(fy + a / 500.0), _f_inverse(fy), _f_inverse(max(fy - b / 200.0, 0.0))
+    fy = (l + L_OFFSET) / L_SCALE
+    x, y, z = _f_inverse(fy + a / A_SCALE), _f_inverse(fy), _f_inverse(max(fy - b / B_SCALE, 0.0))
     return (
         matrix[0, 0] * x + matrix[0, 1] * y + matrix[0, 2] * z,
         matrix[1, 0] * x + matrix[1, 1] * y + matrix[1, 2] * z,

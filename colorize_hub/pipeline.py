@@ -1,13 +1,15 @@
 """`colorize()` and the "image-colorization" pipeline: both go through the same three steps."""
 
+import functools
 from pathlib import Path
 
+import torch
 from PIL import Image
 from transformers import AutoModel, Pipeline, PreTrainedModel
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from .errors import ColorizationError
-from .loading import as_colorizer, predict_ab
+from .loading import as_colorizer
 
 
 def colorize(
@@ -24,7 +26,7 @@ def colorize(
     the input's own L, so every detail of the original survives. Alpha is kept.
 
     Args:
-        model: a bundled checkpoint name (e.g. "colorizer-fusion"), a checkpoint folder, a Hub repo id, or a
+        model: a bundled checkpoint name (`colorize-hub list`), a checkpoint folder, a Hub repo id, or a
             loaded model. Loaded by name once, then cached.
         render_size: side of the square the model sees (multiple of 32); lower gives bolder colour,
             higher finer colour boundaries. Default: the checkpoint's own (its preprocessor_config.json), 256
@@ -46,6 +48,41 @@ def colorize(
     return processor.post_process_colorization(
         predicted, inputs["original_lightness"], alpha=inputs["alpha"], saturation=saturation
     )[0]
+
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_fast_bf16() -> bool:
+    """True where oneDNN runs bf16 natively (AVX512-BF16 or AMX): there bf16 inference is 2-4x faster."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def use_bf16(device: torch.device, precision: str) -> bool:
+    if precision not in PRECISIONS:
+        raise ColorizationError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+    if precision != "auto":
+        return precision == "bf16"
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and cpu_has_fast_bf16()
+
+
+@torch.inference_mode()
+def predict_ab(model: PreTrainedModel, pixel_values: torch.Tensor, precision: str = "auto") -> torch.Tensor:
+    """Run the model on normalised L (B, 1, S, S); returns normalised ab (B, 2, S, S) in float32.
+
+    "auto" runs in bfloat16 where the hardware does it natively (the colour merge stays float32): chroma
+    needs far less precision than bf16 keeps, and the forward pass gets 2-4x faster on such CPUs.
+    """
+    parameter = next(model.parameters())
+    inputs = pixel_values.to(parameter.device, parameter.dtype).contiguous(memory_format=torch.channels_last)
+    with torch.autocast(parameter.device.type, dtype=torch.bfloat16, enabled=use_bf16(parameter.device, precision)):
+        return model(inputs).predicted_ab.float()
 
 
 class ColorizationPipeline(Pipeline):

@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 
 from colorize_hub import ColorizationImageProcessor, load_colorizer
-from colorize_hub.calibration import calibrate_chroma_gain
-from colorize_hub.evaluate import GRAY, evaluate
-from colorize_hub.model_card import description_of, export_checkpoint, load_summary, write_model_card
+from colorize_hub.evaluation.calibration import calibrate_chroma_gain
+from colorize_hub.evaluation.evaluate import GRAY, evaluate
+from colorize_hub.publishing.model_card import description_of, export_checkpoint, load_summary, write_model_card
 
 ROOT = Path(__file__).resolve().parent.parent
 

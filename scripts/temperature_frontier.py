@@ -15,7 +15,7 @@ import argparse
 from pathlib import Path
 
 from colorize_hub import load_colorizer
-from colorize_hub.calibration import DEFAULT_TEMPERATURES, equal_colour_settings, gain_table
+from colorize_hub.evaluation.calibration import DEFAULT_TEMPERATURES, equal_colour_settings, gain_table
 
 GAIN_FACTORS = tuple(round(0.6 + 0.05 * i, 2) for i in range(25))  # 0.6 ... 1.8 of the shipped gain
 

@@ -3,23 +3,25 @@ import torch
 
 import colorize_hub
 
-# The smallest config of every registered architecture: the parametrised tests run on these.
-TINY_CONFIGS = {
-    "colorizer-baseline": dict(hidden_sizes=[8, 16]),
-    "colorizer-unet24": dict(hidden_sizes=[8, 16, 16]),
-    "colorizer-cunet": dict(hidden_sizes=[8, 16], dilations=[2, 4]),
-    "colorizer-gan": dict(generator_hidden_sizes=[8, 8, 16, 16, 16], discriminator_hidden_sizes=[8] * 6),
-    "colorizer-fusion": dict(
-        backbone="test_efficientnet", backbone_image_size=64, encoder_hidden_sizes=[8, 16], fusion_size=16
-    ),
-}
+
+def tiny_config(model_type: str, variant: str = "default") -> dict:
+    """The smallest config of a registered architecture: its record's `tiny_configs[variant]`."""
+    return dict(colorize_hub.MODEL_REGISTRY[model_type].tiny_configs[variant])
+
+
+# the registered architectures' default tiny configs (a test that registers another one reads its record directly)
+TINY_CONFIGS = {model_type: tiny_config(model_type) for model_type in colorize_hub.MODEL_REGISTRY}
+# every (architecture, variant) the registry lists: e.g. a config-selected palette head is its own variant
+TINY_VARIANTS = [(model_type, variant) for model_type, record in colorize_hub.MODEL_REGISTRY.items()
+                 for variant in record.tiny_configs]
 
 
 def build_tiny(model_type: str, seed: int = 0, **overrides):
     """A tiny `model_type` model, seeded; `overrides` change its config (e.g. backbone_feature_stage=3)."""
-    config_class, model_class = colorize_hub.MODEL_REGISTRY[model_type]
+    record = colorize_hub.MODEL_REGISTRY[model_type]
+    config_class, model_class = record.config_class, record.model_class
     torch.manual_seed(seed)
-    return model_class(config_class(**{**TINY_CONFIGS[model_type], **overrides}))
+    return model_class(config_class(**{**tiny_config(model_type), **overrides}))
 
 
 @pytest.fixture(params=sorted(colorize_hub.MODEL_REGISTRY))

@@ -161,7 +161,7 @@ def test_cli(case, corpus, checkpoints, tmp_path, capsys):
 
 @pytest.mark.parametrize("given", ["files", "messy_folder"])
 def test_cli_batch_reports_and_skips_failures_and_colorizes_the_rest(given, corpus, checkpoints, tmp_path, capsys):
-    from colorize_hub.palette import IMAGE_SUFFIXES
+    from colorize_hub.image_decoding import IMAGE_SUFFIXES
 
     files = [Path(corpus[case.name]) for case in FILE_CASES if case.model == GOOD]
     inputs = files if given == "files" else [files[0].parent]  # the folder: every file of the corpus in one place

@@ -6,7 +6,8 @@ from PIL import Image
 from skimage import data
 
 from colorize_hub import ColorizationImageProcessor, cli
-from colorize_hub.evaluate import GRAY, evaluate, load_protocol_image
+from colorize_hub.evaluation.evaluate import GRAY, evaluate
+from colorize_hub.evaluation.protocol import load_protocol_image
 from conftest import build_tiny
 
 
@@ -82,7 +83,7 @@ def test_semantic_top1_for_files_named_by_imagenet_wnid(tiny_checkpoint, tmp_pat
 
 
 def test_chroma_gain_is_the_most_natural_one_that_keeps_psnr_above_gray():
-    from colorize_hub.calibration import choose_gain
+    from colorize_hub.evaluation.calibration import choose_gain
 
     table = {0.8: (23.0, 20.0), 1.0: (22.8, 30.0), 1.2: (22.4, 38.0), 1.4: (21.9, 44.0)}
     assert choose_gain(table, gray_psnr=22.5, truth_cf=40.0) == 1.0  # 1.2 is closer to 40 but below gray
@@ -92,7 +93,7 @@ def test_chroma_gain_is_the_most_natural_one_that_keeps_psnr_above_gray():
 
 
 def test_temperatures_are_compared_at_the_gain_where_the_reference_set_has_the_same_colour():
-    from colorize_hub.calibration import equal_colour_settings
+    from colorize_hub.evaluation.calibration import equal_colour_settings
 
     dev = {(0.5, 1.0): (22.0, 30.0), (0.5, 1.2): (21.6, 36.0), (1.0, 1.0): (22.4, 24.0), (1.0, 1.2): (22.0, 28.0),
            (2.0, 1.0): (22.6, 10.0), (2.0, 1.2): (22.5, 12.0)}
@@ -109,7 +110,7 @@ def test_temperatures_are_compared_at_the_gain_where_the_reference_set_has_the_s
 
 def test_calibration_searches_the_temperature_of_a_classifier_and_leaves_the_model_as_it_was(
         eval_folder, tiny_checkpoint):
-    from colorize_hub.calibration import calibrate_chroma_gain
+    from colorize_hub.evaluation.calibration import calibrate_chroma_gain
     from colorize_hub.loading import as_colorizer
 
     model, _ = as_colorizer(str(tiny_checkpoint))
@@ -125,7 +126,7 @@ def test_calibration_searches_the_temperature_of_a_classifier_and_leaves_the_mod
 
 
 def test_calibration_runs_on_a_folder(eval_folder, tiny_checkpoint):
-    from colorize_hub.calibration import calibrate_chroma_gain
+    from colorize_hub.evaluation.calibration import calibrate_chroma_gain
 
     result = calibrate_chroma_gain(str(tiny_checkpoint), eval_folder, gains=(0.5, 1.0, 1.5), max_images=2)
     assert result["chroma_gain"] in (0.5, 1.0, 1.5) and set(result["table"]) == {0.5, 1.0, 1.5}

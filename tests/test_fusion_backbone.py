@@ -9,7 +9,7 @@ from skimage import data
 from transformers import AutoModel
 
 import colorize_hub
-from colorize_hub.backbones import load_backbone_imagenet_weights
+from colorize_hub.models.backbones import load_backbone_imagenet_weights
 
 CAT_CLASSES = set(range(281, 286))  # ImageNet: tabby, tiger cat, Persian, Siamese, Egyptian cat
 
@@ -44,7 +44,7 @@ def test_hub_source_is_tried_first_when_online(monkeypatch):
         return model
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.setattr("colorize_hub.backbones.timm.create_model", fake_create_model)
+    monkeypatch.setattr("colorize_hub.models.backbones.timm.create_model", fake_create_model)
     backbone = timm.models.create_model("test_efficientnet", num_classes=0)
     assert load_backbone_imagenet_weights(backbone, "test_efficientnet") == "hub"
     assert created == [("test_efficientnet", True)]

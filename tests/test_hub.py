@@ -17,7 +17,8 @@ from safetensors.torch import save_file
 from skimage import data
 
 from colorize_hub import ColorizationError, ColorizationImageProcessor, cli, colorize
-from colorize_hub.hub import stage_checkpoint, unreachable_hub_message
+from colorize_hub.checkpoints import unreachable_hub_message
+from colorize_hub.publishing.hub import stage_checkpoint
 from colorize_hub.loading import load_colorizer
 from conftest import build_tiny
 
@@ -80,7 +81,7 @@ def test_push_uploads_exactly_the_model_processor_code_and_card(pushed):
     assert set(files) == {
         "config.json", "model.safetensors", "preprocessor_config.json", "README.md",
         "configuration_gan.py", "modeling_gan.py", "layers.py", "modeling_outputs.py",  # the model's remote code
-        "image_processing_colorization.py", "image_decoding.py", "color.py", "gamut.py", "merge_kernels.py", "errors.py",  # the processor's remote code
+        "image_processing_colorization.py", "image_decoding.py", "color.py", "gamut.py", "cie.py", "merge_kernels.py", "errors.py",  # the processor's remote code
     }
     config = json.loads(files["config.json"])
     assert config["auto_map"] == {"AutoConfig": "configuration_gan.ColorizerGanConfig",

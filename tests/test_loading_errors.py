@@ -18,7 +18,9 @@ from safetensors.torch import load_file
 
 import colorize_hub
 from colorize_hub import ColorizationError, colorize
-from colorize_hub.loading import load_colorizer, predict_ab, resolve_checkpoint
+from colorize_hub.checkpoints import resolve_checkpoint
+from colorize_hub.loading import load_colorizer
+from colorize_hub.pipeline import predict_ab
 from conftest import build_tiny
 
 

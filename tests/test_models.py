@@ -7,15 +7,18 @@ import torch
 from transformers import AutoModel
 
 import colorize_hub
-from colorize_hub.loading import load_colorizer, predict_ab
+from colorize_hub.loading import load_colorizer
+from colorize_hub.models import classifies_colours
+from colorize_hub.models.palette_head import annealed_mean
+from colorize_hub.pipeline import predict_ab
 from conftest import TINY_CONFIGS, build_tiny
 
 
-def test_every_registered_model_has_a_tiny_config():
-    assert set(colorize_hub.MODEL_REGISTRY) == set(TINY_CONFIGS)
-    assert set(colorize_hub.MODEL_REGISTRY) == {
-        "colorizer-baseline", "colorizer-unet24", "colorizer-cunet", "colorizer-gan", "colorizer-fusion",
-    }
+def test_every_record_has_a_default_tiny_config_and_is_known_to_the_auto_classes():
+    for model_type, record in colorize_hub.MODEL_REGISTRY.items():
+        assert record.model_type == model_type and "default" in record.tiny_configs
+        assert AutoModel._model_mapping[record.config_class] is record.model_class
+        assert record.summary and record.description
 
 
 def test_forward_shapes_and_loss(model_type):
@@ -27,8 +30,10 @@ def test_forward_shapes_and_loss(model_type):
     assert output.predicted_ab.abs().max() <= 1
     assert output.loss.ndim == 0 and torch.isfinite(output.loss)
     assert model(pixel_values).loss is None
-    if model_type == "colorizer-unet24":
+    if classifies_colours(model):
         assert output.logits.shape == (2, model.config.num_colors, 40, 36)
+    else:
+        assert output.logits is None
 
 
 def test_every_parameter_gets_a_finite_gradient(model_type):
@@ -77,7 +82,7 @@ def test_the_loader_folds_batch_norms_without_changing_the_output(model_type, tm
 
 
 def test_attribute_batch_norms_stay_unfolded_where_registration_order_is_not_the_forward_order():
-    from colorize_hub.loading import fold_attribute_batch_norms
+    from colorize_hub.folding import fold_attribute_batch_norms
 
     class NormFirst(torch.nn.Module):  # registers conv before bn, but normalises first
         def __init__(self):
@@ -105,7 +110,8 @@ def test_eval_is_deterministic(model_type):
 
 
 def test_default_config_builds_and_runs_at_64(model_type):
-    config_class, model_class = colorize_hub.MODEL_REGISTRY[model_type]
+    record = colorize_hub.MODEL_REGISTRY[model_type]
+    config_class, model_class = record.config_class, record.model_class
     model = model_class(config_class()).eval()
     with torch.no_grad():
         assert model(torch.zeros(1, 1, 64, 64)).predicted_ab.shape == (1, 2, 64, 64)
@@ -213,36 +219,8 @@ def test_fusion_backbone_feature_settings_are_checked():
         build_tiny("colorizer-fusion", backbone_feature_stage=9)
 
 
-def test_fusion_with_a_palette_head_classifies_and_round_trips(tmp_path):
-    config = {**TINY_CONFIGS["colorizer-fusion"], "head": "palette", "annealed_temperature": 0.5}
-    model = colorize_hub.ColorizerFusionForColorization(colorize_hub.ColorizerFusionConfig(**config)).eval()
-    pixel_values = torch.rand(2, 1, 40, 36) * 2 - 1
-    output = model(pixel_values, labels=torch.rand(2, 2, 40, 36) - 0.5)
-    assert output.logits.shape == (2, 24, 40, 36) and output.predicted_ab.shape == (2, 2, 40, 36)
-    assert torch.isfinite(output.loss) and not hasattr(model, "head")
-    model.save_pretrained(tmp_path)
-    reloaded = AutoModel.from_pretrained(tmp_path).eval()
-    assert reloaded.config.head == "palette" and reloaded.config.annealed_temperature == 0.5
-    torch.testing.assert_close(reloaded.palette, model.palette)
-    with torch.no_grad():
-        torch.testing.assert_close(reloaded(pixel_values).predicted_ab, model(pixel_values).predicted_ab, rtol=0, atol=1e-6)
-    regression = colorize_hub.ColorizerFusionConfig(**TINY_CONFIGS["colorizer-fusion"])
-    assert regression.palette is None and regression.annealed_temperature is None and regression.num_colors == 0
-
-
-def test_unet24_annealed_mean_decodes_to_palette_colours():
-    model = build_tiny("colorizer-unet24").eval()
-    logits = torch.full((1, 24, 2, 2), -20.0)
-    logits[0, 5] = 20.0  # certain of colour 5 everywhere
-    assert torch.allclose(model.decode(logits), model.palette[5].view(1, 2, 1, 1).expand(1, 2, 2, 2), atol=1e-5)
-    labels = model.palette[[3, 7]].T.reshape(1, 2, 2, 1)  # two pixels exactly on colours 3 and 7
-    assert model.nearest_color(labels).flatten().tolist() == [3, 7]
-
-
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_annealed_mean_is_the_palette_expectation_and_leaves_the_logits_alone(dtype):
-    from colorize_hub.models.layers import annealed_mean
-
     torch.manual_seed(0)
     palette = torch.randn(24, 2) * 0.3
     logits = (torch.randn(2, 24, 5, 7) * 4).to(dtype).contiguous(memory_format=torch.channels_last)
@@ -255,12 +233,3 @@ def test_annealed_mean_is_the_palette_expectation_and_leaves_the_logits_alone(dt
     assert torch.equal(logits.detach(), before)  # scaled in place only on its own float copy
     ab.sum().backward()  # still trains: the in-place scaling keeps the graph valid
     assert logits.grad is not None and torch.isfinite(logits.grad).all()
-
-
-def test_unet24_rebalancing_weights_rare_colours_more():
-    config = colorize_hub.ColorizerUnet24Config(hidden_sizes=[8, 16], class_weights=[1.0] + [10.0] * 23)
-    model = colorize_hub.ColorizerUnet24ForColorization(config)
-    logits = torch.zeros(1, 24, 1, 2)
-    ab = model.palette[[0, 9]].T.reshape(1, 2, 1, 2)
-    weighted = torch.nn.functional.cross_entropy(logits, model.nearest_color(ab), weight=model.class_weights)
-    assert model.class_weights[9] == 10 and torch.isfinite(weighted)

@@ -7,7 +7,7 @@ import torch
 
 from colorize_hub import ColorizationImageProcessor, cli
 from colorize_hub.loading import load_colorizer
-from colorize_hub.onnx_export import export_onnx
+from colorize_hub.publishing.onnx_export import export_onnx
 from conftest import build_tiny
 
 SHAPES = [(1, 1, 64, 96), (3, 1, 128, 64)]  # batch, height and width all differ from the export example (2, 64, 64)

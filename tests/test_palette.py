@@ -4,7 +4,7 @@ from PIL import Image
 
 import colorize_hub
 from colorize_hub.errors import ColorizationError
-from colorize_hub.palette import compute_palette, rebalancing_weights
+from colorize_hub.training.palette import compute_palette, rebalancing_weights
 
 RED, BLUE, GREEN = (200, 30, 30), (30, 60, 200), (40, 170, 60)
 

@@ -9,7 +9,7 @@ from PIL import Image
 from safetensors.torch import load_file
 from skimage import data
 
-from colorize_hub import train
+from colorize_hub.training import train
 from conftest import TINY_CONFIGS
 
 PHOTOS = ["astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "retina"]
@@ -78,7 +78,7 @@ def test_resume_from_checkpoint_matches_an_uninterrupted_run(model_type, photo_f
 
 
 def test_training_clock_counts_on_from_the_checkpoint_it_resumes(tmp_path):
-    from colorize_hub.callbacks import TrainingClock
+    from colorize_hub.training.callbacks import TrainingClock
 
     (tmp_path / "training_clock.json").write_text(json.dumps({"wall_seconds": 3600.0}))
     clock = TrainingClock()
@@ -94,7 +94,7 @@ def test_training_clock_counts_on_from_the_checkpoint_it_resumes(tmp_path):
 
 
 def test_undersaturation_term_charges_gray_not_vivid_predictions():
-    from colorize_hub.losses import RegressionLoss, undersaturation
+    from colorize_hub.training.losses import RegressionLoss, undersaturation
 
     truth = torch.zeros(1, 2, 4, 4)
     truth[:, 0] = 0.5
@@ -115,7 +115,7 @@ def test_gan_trains_with_the_undersaturation_term(photo_folder, tmp_path):
 
 
 def test_pixel_accuracy_counts_pixels_on_their_nearest_palette_colour():
-    from colorize_hub.train import pixel_accuracy
+    from colorize_hub.training.train import pixel_accuracy
 
     palette = torch.tensor([[0.0, 0.0], [0.5, 0.0], [0.0, 0.5]])
     true_ab = torch.tensor([[0.45, 0.0], [0.0, 0.4], [0.1, 0.0], [0.0, 0.6]]).T.reshape(1, 2, 2, 2)
@@ -132,7 +132,7 @@ def test_the_same_command_runs_data_parallel_under_torchrun(photo_folder, tmp_pa
 
     torchrun = Path(sys.executable).with_name("torchrun")
     command = [
-        str(torchrun), "--nproc-per-node", "2", "-m", "colorize_hub.train", "--model", "colorizer-baseline",
+        str(torchrun), "--nproc-per-node", "2", "-m", "colorize_hub.training.train", "--model", "colorizer-baseline",
         "--config_overrides", json.dumps(TINY_CONFIGS["colorizer-baseline"]), "--train_data", str(photo_folder),
         "--image_size", "64", "--output_dir", str(tmp_path), "--max_steps", "3", "--per_device_train_batch_size", "2",
         "--use_cpu", "--report_to", "none", "--disable_tqdm", "true",
@@ -172,7 +172,7 @@ def test_a_regression_fusion_fine_tunes_into_a_palette_head(photo_folder, tmp_pa
 
 
 def test_the_card_describes_the_fusion_head_and_backbone_features():
-    from colorize_hub.model_card import description_of
+    from colorize_hub.publishing.model_card import description_of
 
     plain = description_of({"model_type": "colorizer-fusion", "head": "regression"})
     extended = description_of({"model_type": "colorizer-fusion", "head": "palette", "palette": [[0.0, 0.0]] * 24,

@@ -14,8 +14,8 @@ import torch
 from PIL import Image
 from skimage import data
 
-from colorize_hub import train
-from colorize_hub.checkpointing import (
+from colorize_hub.training import train
+from colorize_hub.training.checkpointing import (
     CHECKPOINT_MANIFEST,
     STAGING_DIR,
     is_complete_checkpoint,
@@ -57,7 +57,7 @@ def test_gan_killed_mid_run_resumes_to_the_same_final_step_with_its_discriminato
     max_steps, save_steps = 200, 10
     extra = ["--max_steps", str(max_steps), "--save_steps", str(save_steps), "--save_total_limit", "3",
              "--ema_decay", "0.9"]
-    command = [sys.executable, "-m", "colorize_hub.train", *arguments("colorizer-gan", photo_folder, tmp_path, *extra)]
+    command = [sys.executable, "-m", "colorize_hub.training.train", *arguments("colorizer-gan", photo_folder, tmp_path, *extra)]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -136,7 +136,7 @@ def _complete_checkpoint(folder: Path, step: int) -> Path:
 @pytest.mark.parametrize("damage", ["no_manifest_truncated_weights", "no_trainer_state", "manifest_missing_file",
                                     "manifest_wrong_size", "empty_folder", "manifest_not_json"])
 def test_a_half_written_checkpoint_folder_is_never_picked(tmp_path, damage):
-    from colorize_hub.checkpointing import write_manifest
+    from colorize_hub.training.checkpointing import write_manifest
 
     good = _complete_checkpoint(tmp_path, 5)
     write_manifest(good)

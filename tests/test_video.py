@@ -8,8 +8,8 @@ from PIL import Image
 from skimage import data
 
 from colorize_hub import cli
-from colorize_hub.temporal import ChromaSmoother, flicker, static_camera_clip
-from colorize_hub.video import colorize_frames
+from colorize_hub.media.temporal import ChromaSmoother, flicker, static_camera_clip
+from colorize_hub.media.video import colorize_frames
 from conftest import build_tiny
 
 FPS, SAMPLE_RATE = 12, 16000

@@ -2,7 +2,7 @@
 
 from transformers import PreTrainedConfig
 
-from .configuration_unet24 import palette_settings
+from .palette_head import DEFAULT_TEMPERATURE, palette_settings
 
 HEADS = ("regression", "palette")
 
@@ -105,7 +105,7 @@ class ColorizerFusionConfig(PreTrainedConfig):
         classifies = head == "palette"
         self.palette, self.class_weights = palette_settings(palette, class_weights) if classifies else (None, None)
         if classifies and annealed_temperature is None:
-            annealed_temperature = 0.38
+            annealed_temperature = DEFAULT_TEMPERATURE
         self.annealed_temperature = annealed_temperature if classifies else None
         super().__init__(**kwargs)
 

@@ -29,6 +29,14 @@ class ConvNormAct(nn.Sequential):
         )
 
 
+class SummingConvNormAct(ConvNormAct):
+    """A ConvNormAct whose norm also normalises terms its owner adds to the conv's output before the norm.
+
+    Its own type, because such a norm must never be folded into the conv at inference: the added terms would
+    then skip the scaling (the loader folds every other conv-BatchNorm pair).
+    """
+
+
 class DeconvNormAct(nn.Sequential):
     """ConvTranspose2d(4, stride 2) -> BatchNorm2d -> activation (-> dropout): doubles height and width."""
 
@@ -120,53 +128,6 @@ class AbHead(nn.Conv2d):
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         return torch.tanh(super().forward(hidden))
-
-
-class PaletteClassifier(nn.Conv2d):
-    """1x1 conv: features to one logit per palette colour (the models that classify colours, Zhang et al. 2016)."""
-
-    def __init__(self, in_channels, num_colors):
-        super().__init__(in_channels, num_colors, kernel_size=1)
-
-
-def register_palette_buffers(model: nn.Module, config) -> None:
-    """The palette (Q, 2) in normalised ab and the class weights (Q,) as persistent buffers (saved with the weights)."""
-    model.register_buffer("palette", torch.tensor(config.palette))
-    model.register_buffer("class_weights", torch.tensor(config.class_weights))
-
-
-def fill_palette_buffers(model: nn.Module, config) -> None:
-    """Copy the config's palette and class weights into the buffers of `register_palette_buffers` (also on a
-    meta-built model)."""
-    model.palette.copy_(torch.tensor(config.palette))
-    model.class_weights.copy_(torch.tensor(config.class_weights))
-
-
-def nearest_palette_color(ab: torch.Tensor, palette: torch.Tensor) -> torch.Tensor:
-    """(B, 2, H, W) normalised ab -> (B, H, W) index of the closest of the (Q, 2) palette colours."""
-    # (B, 2, H, W) -> (B, H, W, 1, 2) - (Q, 2) -> (B, H, W, Q)
-    distances = (ab.float().permute(0, 2, 3, 1).unsqueeze(-2) - palette).square().sum(-1)
-    return distances.argmin(-1)
-
-
-def palette_cross_entropy(logits, labels, palette, class_weights) -> torch.Tensor:
-    """Rebalanced cross-entropy of (B, Q, H, W) logits against the palette colour nearest to the true ab."""
-    return F.cross_entropy(logits.float(), nearest_palette_color(labels, palette), weight=class_weights)
-
-
-def annealed_mean(logits: torch.Tensor, palette: torch.Tensor, temperature: float) -> torch.Tensor:
-    """(B, Q, H, W) logits -> (B, 2, H, W) float32 normalised ab: the palette's expectation under softmax(logits / T).
-
-    Works on a planar float32 copy (channels-last logits are transposed by the copy itself), scaled in place:
-    the softmax over Q then runs along contiguous rows of pixels, and the expectation is one matrix product.
-    """
-    scaled = logits.to(torch.float32, memory_format=torch.contiguous_format)
-    scaled = scaled / temperature if scaled is logits else scaled.mul_(1.0 / temperature)
-    probabilities = torch.softmax(scaled, dim=1)
-    batch, colors, height, width = probabilities.shape
-    # sum_q p(q) * palette[q]: (2, Q) @ (B, Q, H*W) -> (B, 2, H*W)
-    ab = palette.float().T @ probabilities.view(batch, colors, height * width)
-    return ab.view(batch, 2, height, width)
 
 
 def pad_to_multiple(pixel_values: torch.Tensor, multiple: int) -> torch.Tensor:

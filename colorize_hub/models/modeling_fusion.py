@@ -8,11 +8,9 @@ from transformers import PreTrainedModel
 from transformers import initialization as init
 
 from .configuration_fusion import ColorizerFusionConfig
-from .layers import (
-    AbHead, ConvNormAct, DownPath, PaletteClassifier, annealed_mean, fill_palette_buffers, init_conv_weights,
-    pad_to_multiple, palette_cross_entropy, register_palette_buffers, upsample_stages,
-)
+from .layers import AbHead, ConvNormAct, DownPath, SummingConvNormAct, init_conv_weights, pad_to_multiple, upsample_stages
 from .modeling_outputs import ColorizationOutput
+from .palette_head import PaletteHeadMixin
 
 
 class ColorizerFusionPreTrainedModel(PreTrainedModel):
@@ -22,16 +20,17 @@ class ColorizerFusionPreTrainedModel(PreTrainedModel):
     main_input_name = "pixel_values"
 
     def _init_weights(self, module):
-        # the timm backbone is flagged as initialised in __init__: its own (or loaded) weights are kept
+        if module in self.backbone_modules:  # the timm backbone keeps its own (or loaded) weights
+            return
         if module is getattr(self, "feature_fusion", None):  # starts as a no-op: see backbone_feature_stage
             init.zeros_(module.weight)
             return
         init_conv_weights(module)
-        if isinstance(module, ColorizerFusionForColorization) and module.config.head == "palette":
-            fill_palette_buffers(module, self.config)
+        if module is self and self.classifies_colours:
+            self.fill_palette_buffers()
 
 
-class ColorizerFusionForColorization(ColorizerFusionPreTrainedModel):
+class ColorizerFusionForColorization(PaletteHeadMixin, ColorizerFusionPreTrainedModel):
     """
     ```
     L (1, H, W) -> encoder: 32 @ H -> 64 @ H/2 -> 128 @ H/4 -> 256 @ H/8 ──┐
@@ -53,12 +52,13 @@ class ColorizerFusionForColorization(ColorizerFusionPreTrainedModel):
         config.backbone_image_size = config.backbone_image_size or pretrained_cfg["input_size"][-1]
         config.backbone_mean = list(config.backbone_mean or pretrained_cfg["mean"])
         config.backbone_std = list(config.backbone_std or pretrained_cfg["std"])
-        for module in self.backbone.modules():
-            module._is_hf_initialized = True
+        self.backbone_modules = frozenset(self.backbone.modules())  # left alone by _init_weights
         sizes = config.encoder_hidden_sizes
         self.encoder = DownPath(sizes)
         self.embedding_dropout = nn.Dropout(config.embedding_dropout)  # training only: see the config
-        self.fusion = ConvNormAct(sizes[-1] + self.backbone.num_features, config.fusion_size, kernel_size=1)
+        # with a feature map, its norm also scales the term `fuse` adds: a type the loader never folds
+        block = ConvNormAct if config.backbone_feature_stage is None else SummingConvNormAct
+        self.fusion = block(sizes[-1] + self.backbone.num_features, config.fusion_size, kernel_size=1)
         self.feature_fusion = self.feature_dropout = None
         if config.backbone_feature_stage is not None:
             stages = self.backbone.feature_info
@@ -68,11 +68,9 @@ class ColorizerFusionForColorization(ColorizerFusionPreTrainedModel):
             channels = stages[config.backbone_feature_stage]["num_chs"]
             self.feature_dropout = nn.Dropout(config.backbone_feature_dropout)  # training only
             self.feature_fusion = nn.Conv2d(channels, config.fusion_size, kernel_size=1, bias=False)
-            self.fusion.keep_batch_norms = True  # its norm also scales the feature term: never fold it into the conv
         self.decoder = upsample_stages([*sizes[:-1], config.fusion_size])
         if config.head == "palette":
-            self.classifier = PaletteClassifier(sizes[0], config.num_colors)
-            register_palette_buffers(self, config)
+            self.init_palette_head(sizes[0])
         else:
             self.head = AbHead(sizes[0])
         self.stride = 2 ** (len(sizes) - 1)
@@ -134,12 +132,11 @@ class ColorizerFusionForColorization(ColorizerFusionPreTrainedModel):
             feature_map = self.feature_dropout(feature_map)
         size = (-(-height // self.stride), -(-width // self.stride))  # ceil: the rows and columns the image covers
         hidden = self.decoder(self.fuse(hidden, self.embedding_dropout(embedding), feature_map, size))
-        if self.config.head == "palette":
+        if self.classifies_colours:
             # (B, Q, H', W') -> crop the padding -> (B, Q, H, W)
             logits = self.classifier(hidden)[..., :height, :width]
-            loss = None if labels is None else palette_cross_entropy(logits, labels, self.palette, self.class_weights)
-            predicted_ab = annealed_mean(logits, self.palette, self.config.annealed_temperature)
-            return ColorizationOutput(loss=loss, predicted_ab=predicted_ab, logits=logits)
+            loss = None if labels is None else self.palette_loss(logits, labels)
+            return ColorizationOutput(loss=loss, predicted_ab=self.decode(logits), logits=logits)
         # (B, 2, H', W') -> crop the padding -> (B, 2, H, W)
         predicted_ab = self.head(hidden)[..., :height, :width]
         loss = F.l1_loss(predicted_ab, labels) if labels is not None else None

@@ -4,11 +4,9 @@ import torch
 from transformers import PreTrainedModel
 
 from .configuration_unet24 import ColorizerUnet24Config
-from .layers import (
-    DownPath, PaletteClassifier, UpPath, annealed_mean, fill_palette_buffers, init_conv_weights, nearest_palette_color,
-    pad_to_multiple, palette_cross_entropy, register_palette_buffers,
-)
+from .layers import DownPath, UpPath, init_conv_weights, pad_to_multiple
 from .modeling_outputs import ColorizationOutput
+from .palette_head import PaletteHeadMixin
 
 
 class ColorizerUnet24PreTrainedModel(PreTrainedModel):
@@ -19,11 +17,11 @@ class ColorizerUnet24PreTrainedModel(PreTrainedModel):
 
     def _init_weights(self, module):
         init_conv_weights(module)
-        if isinstance(module, ColorizerUnet24ForColorization):
-            fill_palette_buffers(module, self.config)
+        if module is self:
+            self.fill_palette_buffers()
 
 
-class ColorizerUnet24ForColorization(ColorizerUnet24PreTrainedModel):
+class ColorizerUnet24ForColorization(PaletteHeadMixin, ColorizerUnet24PreTrainedModel):
     """
     ```
     L (1, H, W) -> 32 @ H ----------------------------------------------> cat -> 32 @ H -> 1x1 -> 24 logits
@@ -40,8 +38,7 @@ class ColorizerUnet24ForColorization(ColorizerUnet24PreTrainedModel):
         sizes = config.hidden_sizes
         self.encoder = DownPath(sizes)
         self.decoder = UpPath(sizes)
-        self.classifier = PaletteClassifier(sizes[0], config.num_colors)
-        register_palette_buffers(self, config)
+        self.init_palette_head(sizes[0])
         self.stride = 2 ** (len(sizes) - 1)
         self.post_init()
 
@@ -53,13 +50,5 @@ class ColorizerUnet24ForColorization(ColorizerUnet24PreTrainedModel):
         logits = self.classifier(hidden)[..., :height, :width]
         loss = None
         if labels is not None:
-            loss = palette_cross_entropy(logits, labels, self.palette, self.class_weights)
+            loss = self.palette_loss(logits, labels)
         return ColorizationOutput(loss=loss, predicted_ab=self.decode(logits), logits=logits)
-
-    def nearest_color(self, ab: torch.Tensor) -> torch.Tensor:
-        """(B, 2, H, W) normalised ab -> (B, H, W) index of the closest palette colour."""
-        return nearest_palette_color(ab, self.palette)
-
-    def decode(self, logits: torch.Tensor) -> torch.Tensor:
-        """Annealed mean: (B, Q, H, W) logits -> (B, 2, H, W) normalised ab."""
-        return annealed_mean(logits, self.palette, self.config.annealed_temperature)

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .color import rgb_to_lab
+from ..color import rgb_to_lab
 
 HISTOGRAM_BINS = 32
 

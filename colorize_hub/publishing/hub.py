@@ -17,12 +17,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from huggingface_hub import EvalResult, HfApi, ModelCard, constants
+from huggingface_hub import EvalResult, HfApi, ModelCard
 from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError
 from transformers.dynamic_module_utils import get_relative_import_files
 
-from . import image_processing_colorization
-from .errors import ColorizationError
+from .. import image_processing_colorization
+from ..errors import ColorizationError
 from .model_card import description_of, load_calibration, load_summary, metrics_table, write_model_card
 
 logger = logging.getLogger(__name__)
@@ -57,12 +57,13 @@ def _copy_model_files(checkpoint: Path, destination: Path) -> dict:
             _copy_with_siblings(checkpoint / f"{module}.py", destination)
         shutil.copy2(checkpoint / "config.json", destination / "config.json")
         return config
-    from . import MODEL_REGISTRY  # saved without remote code: ship the installed package's code
+    from .. import MODEL_REGISTRY  # saved without remote code: ship the installed package's code
 
     if config.get("model_type") not in MODEL_REGISTRY:
         raise ColorizationError(f"{checkpoint}/config.json has model_type {config.get('model_type')!r}, "
                                 f"not one of {sorted(MODEL_REGISTRY)}.")
-    config_class, model_class = MODEL_REGISTRY[config["model_type"]]
+    record = MODEL_REGISTRY[config["model_type"]]
+    config_class, model_class = record.config_class, record.model_class
     for cls, auto_class in ((config_class, "AutoConfig"), (model_class, "AutoModel")):
         source = Path(sys.modules[cls.__module__].__file__)
         _copy_with_siblings(source, destination)
@@ -178,30 +179,3 @@ def push_checkpoint(checkpoint: str | Path, repo_id: str, private: bool = False,
                 "token with write access to that namespace, and check that the Hub is reachable."
             ) from error
     return str(url)
-
-
-def _unreachable(error: BaseException) -> bool:
-    """True when the error chain shows the Hub could not be reached (offline mode, DNS, connection, timeout)."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        names = {cls.__name__ for cls in type(error).__mro__}
-        if names & {"OfflineModeIsEnabled", "LocalEntryNotFoundError", "ConnectionError", "ConnectError",
-                    "TimeoutException", "gaierror"} or "couldn't connect" in str(error):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
-
-
-def unreachable_hub_message(name: str, error: BaseException) -> str | None:
-    """The message for a Hub id that failed because the Hub could not be reached, else None (another cause)."""
-    if "/" not in str(name) or Path(name).exists() or not (constants.is_offline_mode() or _unreachable(error)):
-        return None
-    from .loading import bundled_checkpoints
-
-    why = "offline mode: HF_HUB_OFFLINE=1" if constants.is_offline_mode() else "no connection"
-    bundled = sorted(bundled_checkpoints())
-    return (f"Cannot load colorizer {name!r}: the Hugging Face Hub is unreachable ({why}) and {name} is not in the "
-            f"local Hub cache. Pass the path of a local checkpoint folder instead (model='path/to/checkpoint'"
-            f"{', or one of ' + ', '.join(bundled) if bundled else ''}), or download it once where the Hub is "
-            f"reachable: `hf download {name}`.")

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from timm.data import ImageNetInfo
 
-from .backbones import load_backbone_imagenet_weights
+from ..models.backbones import load_backbone_imagenet_weights
 
 WNID = re.compile(r"^(n\d{8})_")
 CLASSIFIER = "tf_efficientnet_lite0"

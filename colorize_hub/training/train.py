@@ -1,9 +1,9 @@
-"""`colorize-hub train` / `python -m colorize_hub.train`: train any architecture with `transformers.Trainer`.
+"""`colorize-hub train` / `python -m colorize_hub.training.train`: train any architecture with `transformers.Trainer`.
 
 Every model computes its own loss in `forward`, so `Trainer` trains all of them (as `ColorizationTrainer`, which
 only makes checkpoints crash-safe); the GAN uses `GanTrainer`, which adds the discriminator step. After a crash,
 `--resume_from_checkpoint last` resumes from the newest complete checkpoint. Multi-GPU and multi-node need no code change:
-`accelerate launch -m colorize_hub.train ...` or `torchrun --nproc-per-node 8 -m colorize_hub.train ...`.
+`accelerate launch -m colorize_hub.training.train ...` or `torchrun --nproc-per-node 8 -m colorize_hub.training.train ...`.
 """
 
 import json
@@ -18,16 +18,14 @@ from pathlib import Path
 import torch
 from transformers import HfArgumentParser, Trainer, TrainingArguments
 
-from .backbones import load_backbone_imagenet_weights
 from .callbacks import EmaCallback, TrainingClock, plot_loss_curve
 from .checkpointing import ColorizationTrainer, publish_files
-from .data import load_training_data
-from .gan_trainer import GanTrainer
+from .data import WeightedMix, load_training_data, load_training_mix
 from .losses import RegressionLoss
-from .image_processing_colorization import ColorizationImageProcessor
-from .metrics import colorization_metrics
-from .model_card import description_of, write_model_card
-from .models import MODEL_REGISTRY, ColorizerGanDiscriminator
+from ..image_processing_colorization import ColorizationImageProcessor
+from ..evaluation.metrics import colorization_metrics
+from ..publishing.model_card import description_of, write_model_card
+from ..models import MODEL_REGISTRY, classifies_colours
 from .palette import compute_palette
 
 logger = logging.getLogger(__name__)
@@ -38,9 +36,9 @@ class ModelArguments:
     model: str = field(metadata={"help": f"architecture: {', '.join(MODEL_REGISTRY)}"})
     config_overrides: str | None = field(default=None, metadata={"help": 'JSON of config fields, e.g. \'{"hidden_sizes": [16, 32]}\''})
     init_from: str | None = field(default=None, metadata={"help": "checkpoint folder to fine-tune instead of a fresh model"})
-    backbone_weights: str = field(default="auto", metadata={"help": "fusion backbone ImageNet weights: auto, hub, package or none"})
-    freeze_backbone: bool = field(default=True, metadata={"help": "keep the fusion backbone fixed (and in eval mode)"})
-    palette_from_data: bool = field(default=True, metadata={"help": "colour-classifying heads (unet24, fusion with head=palette): k-means palette and class weights from the training folder"})
+    backbone_weights: str = field(default="auto", metadata={"help": "pretrained parts (an ImageNet backbone) of a fresh model: auto, hub, package or none"})
+    freeze_backbone: bool = field(default=True, metadata={"help": "keep those pretrained parts fixed (and in eval mode)"})
+    palette_from_data: bool = field(default=True, metadata={"help": "colour-classifying (palette) heads: k-means palette and class weights from the training folder"})
     lambda_l1: float = field(default=100.0, metadata={"help": "GAN: weight of the L1 term against the adversarial term"})
     discriminator_learning_rate: float | None = field(default=None, metadata={"help": "GAN: defaults to learning_rate"})
     undersaturation_weight: float = field(default=0.0, metadata={"help": "regression models: weight of the under-saturation term (colour over gray); 0 = plain L1"})
@@ -51,11 +49,16 @@ class ModelArguments:
 
 @dataclass
 class DataArguments:
-    train_data: str = field(metadata={"help": "folder of images, a datasets id, or imagefolder:DIR"})
-    eval_data: str | None = field(default=None, metadata={"help": "same forms as train_data"})
+    train_data: list[str] = field(metadata={"help": "one or more folders of images, datasets ids or imagefolder:DIR; "
+                                                    "several are mixed by --train_weights"})
+    train_weights: list[float] | None = field(default=None, metadata={
+        "help": "one weight per --train_data source: its share of the training images (e.g. 0.7 0.3); "
+                "default: each image once per epoch"})
+    eval_data: str | None = field(default=None, metadata={"help": "one source, same forms as train_data"})
     image_size: int = field(default=128, metadata={"help": "side of the random training crops"})
     eval_image_size: int = field(default=256, metadata={"help": "side of the centre crops used for evaluation"})
-    max_eval_images: int | None = field(default=None, metadata={"help": "evaluate on at most this many images"})
+    max_eval_images: int | None = field(default=None, metadata={
+        "help": "evaluate on this many images, spread evenly over the sorted folder (every k-th: all its classes)"})
     train_split: str = field(default="train", metadata={"help": "split name for datasets ids"})
     eval_split: str = field(default="validation", metadata={"help": "split name for datasets ids"})
     streaming: bool = field(default=False, metadata={"help": "stream a datasets id (needs --max_steps)"})
@@ -64,25 +67,27 @@ class DataArguments:
 def build_model(model_args: ModelArguments, data_args: DataArguments):
     if model_args.model not in MODEL_REGISTRY:
         raise SystemExit(f"--model must be one of {', '.join(MODEL_REGISTRY)}, not {model_args.model!r}")
-    config_class, model_class = MODEL_REGISTRY[model_args.model]
+    record = MODEL_REGISTRY[model_args.model]
+    config_class, model_class = record.config_class, record.model_class
     overrides = json.loads(model_args.config_overrides or "{}")
     start = config_class.get_config_dict(model_args.init_from)[0] if model_args.init_from else {}
     config = config_class.from_dict({**start, **overrides})  # overrides go through __init__ (e.g. a new head)
     # a colour-classifying head that starts here (a fresh model, or a regression checkpoint given a palette head)
     # gets the k-means palette and class weights of the training data, unless the overrides set them
     new_palette = getattr(config, "palette", None) and not start.get("palette")
-    if new_palette and model_args.palette_from_data and Path(data_args.train_data).is_dir():
-        for key, value in compute_palette(data_args.train_data).config_kwargs().items():
+    palette_source = data_args.train_data[0]  # of a mix, the first source
+    if new_palette and model_args.palette_from_data and Path(palette_source).is_dir():
+        for key, value in compute_palette(palette_source).config_kwargs().items():
             setattr(config, key, overrides.get(key, value))
     if model_args.init_from:  # weights of a new head are initialised fresh (and reported by transformers)
         model = model_class.from_pretrained(model_args.init_from, config=config)
     else:
         model = model_class(config)
-        if model_args.model == "colorizer-fusion" and model_args.backbone_weights != "none":
-            source = load_backbone_imagenet_weights(model.backbone, model.config.backbone, model_args.backbone_weights)
-            logger.info("Backbone %s: ImageNet weights from the %s", model.config.backbone, source)
-    if model_args.model == "colorizer-fusion" and model_args.freeze_backbone:
-        model.backbone.requires_grad_(False)
+        if record.load_pretrained and model_args.backbone_weights != "none":
+            source = record.load_pretrained(model, model_args.backbone_weights)
+            logger.info("%s: pretrained weights from the %s", model_args.model, source)
+    if record.freeze_pretrained and model_args.freeze_backbone:
+        record.freeze_pretrained(model)
     if model_args.channels_last:
         model = model.to(memory_format=torch.channels_last)
     return model
@@ -122,25 +127,17 @@ def make_trainer(model, model_args, training_args, train_dataset, eval_dataset) 
     callbacks = [TrainingClock()] + ([EmaCallback(model_args.ema_decay)] if model_args.ema_decay > 0 else [])
     loss = None
     if model_args.undersaturation_weight > 0:
-        if getattr(model.config, "palette", None):
+        if classifies_colours(model):
             raise SystemExit("--undersaturation_weight is for the regression models; this one classifies colours")
         loss = RegressionLoss(model_args.undersaturation_weight)
     kwargs = dict(compute_loss_func=loss,
         model=model, args=training_args, train_dataset=train_dataset, eval_dataset=eval_dataset,
-        compute_metrics=ColorizationMetrics(getattr(model.config, "palette", None)),
+        compute_metrics=ColorizationMetrics(model.config.palette if classifies_colours(model) else None),
         preprocess_logits_for_metrics=keep_for_metrics, callbacks=callbacks,
     )
-    if model_args.model != "colorizer-gan":
-        return ColorizationTrainer(**kwargs)
-    discriminator_dir = Path(model_args.init_from or "", "discriminator")
-    discriminator = (
-        ColorizerGanDiscriminator.from_pretrained(discriminator_dir)
-        if model_args.init_from and discriminator_dir.is_dir() else ColorizerGanDiscriminator(model.config)
-    )
-    return GanTrainer(
-        **kwargs, discriminator=discriminator, lambda_l1=model_args.lambda_l1,
-        discriminator_learning_rate=model_args.discriminator_learning_rate,
-    )
+    record = MODEL_REGISTRY[model_args.model]
+    trainer_class = record.trainer_class() if record.trainer_class else ColorizationTrainer
+    return trainer_class.from_model_arguments(model_args, **kwargs)
 
 
 def earlier_runs(init_from: str | None) -> list[dict]:
@@ -176,8 +173,9 @@ def main(argv: list[str] | None = None) -> dict:
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     model_args, data_args, training_args = parse_arguments(argv)
-    train_dataset = load_training_data(data_args.train_data, data_args.image_size, True, data_args.train_split,
-                                       data_args.streaming)
+    train_dataset = load_training_mix(data_args.train_data, data_args.train_weights, data_args.image_size, True,
+                                      data_args.train_split, data_args.streaming)
+    mix = train_dataset if isinstance(train_dataset, WeightedMix) else None  # several sources: shares, distinct images
     eval_dataset = None
     if data_args.eval_data:
         eval_dataset = load_training_data(data_args.eval_data, data_args.eval_image_size, False,
@@ -202,8 +200,9 @@ def main(argv: list[str] | None = None) -> dict:
     summary = {
         "command": "colorize-hub train " + shlex.join(argv),
         "model_type": model_args.model,
-        "train_data": data_args.train_data,
-        "train_images": len(train_dataset) if hasattr(train_dataset, "__len__") else None,
+        "train_data": " + ".join(data_args.train_data),  # one source: its name, as before
+        **({"train_weights": [round(share, 4) for share in mix.shares]} if mix else {}),
+        "train_images": sum(mix.sizes) if mix else len(train_dataset) if hasattr(train_dataset, "__len__") else None,
         "steps": trainer.state.global_step,
         "wall_seconds": round(wall_seconds, 1),
         "hardware": hardware_description(),
@@ -217,8 +216,7 @@ def main(argv: list[str] | None = None) -> dict:
     if trainer.is_world_process_zero():
         (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle; the arguments are in the summary
         ColorizationImageProcessor(render_size=model_args.render_size).save_pretrained(staging)
-        if isinstance(trainer, GanTrainer):
-            trainer.discriminator.save_pretrained(staging / "discriminator")
+        trainer.save_extra_parts(staging)
         plot_loss_curve(trainer.state.log_history, staging / "loss_curve.png")
         (staging / "training_summary.json").write_text(json.dumps(summary, indent=2))
         write_model_card(staging, output_dir.name, summary, description_of(model.config.to_dict()))

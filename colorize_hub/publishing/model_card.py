@@ -17,33 +17,14 @@ LICENCE_NOTE = (
     "allow non-commercial research use only: these weights inherit those terms and are **not licensed for "
     "commercial use**. The code that defines and runs the model is Apache-2.0."
 )
-DESCRIPTIONS = {
-    "colorizer-baseline": "Baseline regression colorizer: a plain convolutional encoder-decoder (no skip connections) "
-    "that predicts the ab channels of CIE Lab from L.",
-    "colorizer-unet24": "U-Net that classifies every pixel into one of 24 k-means colours (the palette ships in "
-    "config.json), trained with class-rebalanced cross-entropy and decoded with the annealed mean (temperature "
-    "in config.json; 0.38 in Zhang et al. 2016).",
-    "colorizer-cunet": "CU-net: a U-Net whose two innermost down/up steps are dilated convolutions at 1/4 "
-    "resolution, regressing ab.",
-    "colorizer-gan": "pix2pix-style conditional GAN generator (5 conv down + 5 transposed-conv up blocks with skips, "
-    "tanh), trained against a discriminator (6 conv blocks + FC + sigmoid) with an adversarial + L1 loss.",
-    "colorizer-fusion": "Deep Koalarization fusion model: a conv encoder-decoder whose bottleneck is fused with the "
-    "global embedding of an ImageNet-pretrained EfficientNet-Lite0 run on the same gray image.",
-}
-
-
 def description_of(config: dict) -> str:
-    """The card's one-paragraph description of a checkpoint, from its config.json (the head, where it varies)."""
+    """The card's one-paragraph description of a checkpoint, from its config.json (its architecture's record)."""
+    from ..models import MODEL_REGISTRY
+
     model_type = config.get("model_type")
-    text = DESCRIPTIONS.get(model_type, f"Image colorization model ({model_type}).")
-    if model_type == "colorizer-fusion" and config.get("head") == "palette":
-        text += (f" Its head classifies every pixel into {len(config['palette'])} k-means colours (the palette ships "
-                 "in config.json), trained with class-rebalanced cross-entropy and decoded with the annealed mean, "
-                 "instead of regressing ab.")
-    if model_type == "colorizer-fusion" and config.get("backbone_feature_stage") is not None:
-        text += (f" The backbone's spatial feature map of stage {config['backbone_feature_stage']} is fused at the "
-                 "bottleneck too, so the classifier's knowledge of what is where reaches every position.")
-    return text
+    if model_type not in MODEL_REGISTRY:
+        return f"Image colorization model ({model_type})."
+    return MODEL_REGISTRY[model_type].card_description(config)
 
 
 # files of a checkpoint folder that are pushed to the Hub (push adds the remote-code .py files)

@@ -3,8 +3,8 @@
 import torch
 from torchmetrics.functional.image import peak_signal_noise_ratio
 
-from .color import denormalize_ab, denormalize_l
-from .gamut import lab_to_rgb_keep_lightness
+from ..color import denormalize_ab, denormalize_l
+from ..gamut import lab_to_rgb_keep_lightness
 
 
 def colourfulness(rgb: torch.Tensor) -> torch.Tensor:

@@ -16,10 +16,10 @@ from pathlib import Path
 from PIL import Image
 from tqdm.auto import tqdm
 
-from .errors import ColorizationError
-from .loading import load_colorizer
-from .palette import IMAGE_SUFFIXES
-from .pipeline import colorize
+from ..errors import ColorizationError
+from ..loading import load_colorizer
+from ..image_decoding import IMAGE_SUFFIXES
+from ..pipeline import colorize
 
 logger = logging.getLogger(__name__)
 OUTPUT_SUFFIX = "_color.png"
@@ -120,7 +120,7 @@ def run_job(job: Job, model, render_size: int | None, saturation: float) -> None
     job.output.parent.mkdir(parents=True, exist_ok=True)
     result.save(job.output)
     if job.compare is not None:
-        from .evaluate import gray_image  # the output's own L with ab = 0: exactly the input's lightness
+        from ..evaluation.protocol import gray_image  # the output's own L with ab = 0: exactly the input's lightness
 
         side_by_side(gray_image(result.convert("RGB")), result).save(job.compare)
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import torch
 
-from . import color
-from .errors import ColorizationError
-from .loading import load_colorizer
+from .. import color
+from ..errors import ColorizationError
+from ..loading import load_colorizer
 
 logger = logging.getLogger(__name__)
 OPSET = 18  # the first opset whose Resize has `antialias`

@@ -7,20 +7,34 @@ checkpoint, so `resume_from_checkpoint` resumes both networks. Checkpoints are w
 """
 
 import os
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
-from transformers import Trainer
 
-from .checkpointing import AtomicCheckpointMixin
-from .models import ColorizerGanDiscriminator
+from .checkpointing import ColorizationTrainer
+from ..models import ColorizerGanDiscriminator
 
 DISCRIMINATOR_DIR = "discriminator"
 DISCRIMINATOR_OPTIMIZER = "discriminator_optimizer.pt"
 
 
-class GanTrainer(AtomicCheckpointMixin, Trainer):
+class GanTrainer(ColorizationTrainer):
+    @classmethod
+    def from_model_arguments(cls, model_args, **trainer_kwargs) -> "GanTrainer":
+        """A fine-tune (`--init_from`) continues the discriminator saved beside the generator, if there is one."""
+        saved = Path(model_args.init_from or "", DISCRIMINATOR_DIR)
+        model = trainer_kwargs["model"]
+        discriminator = (ColorizerGanDiscriminator.from_pretrained(saved) if model_args.init_from and saved.is_dir()
+                         else ColorizerGanDiscriminator(model.config))
+        return cls(**trainer_kwargs, discriminator=discriminator, lambda_l1=model_args.lambda_l1,
+                   discriminator_learning_rate=model_args.discriminator_learning_rate)
+
+    def save_extra_parts(self, folder) -> None:
+        """The discriminator beside the generator, so `--init_from` can continue both."""
+        self.discriminator.save_pretrained(Path(folder) / DISCRIMINATOR_DIR)
+
     def __init__(self, *args, discriminator: ColorizerGanDiscriminator, lambda_l1: float = 100.0,
                  discriminator_learning_rate: float | None = None, **kwargs):
         super().__init__(*args, **kwargs)

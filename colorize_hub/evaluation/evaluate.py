@@ -21,45 +21,18 @@ from torchmetrics.functional.image import structural_similarity_index_measure
 from tqdm.auto import tqdm
 
 from . import semantic
-from .color import lab_to_rgb, rgb_to_lab
-from .evaluation_report import (bar_chart, comparison_grid, display_name, markdown_table, worst_photos,
+from ..color import rgb_to_lab
+from .report import (bar_chart, comparison_grid, display_name, markdown_table, worst_photos,
                                 write_per_image_csv)
 from .metrics import colourfulness, psnr
-from .palette import image_files
+from .protocol import PROTOCOLS, gray_image, load_protocol_image, to_tensor
+from ..image_decoding import image_files
 from .perceptual import PerceptualMetrics
-from .pipeline import colorize
+from ..pipeline import colorize
 
 logger = logging.getLogger(__name__)
-PROTOCOLS = ("short-side-256", "ct2-256", "native")
 GRAY = "gray"
 WORST_PHOTOS = 4  # per model, in metrics.md
-
-
-def load_protocol_image(path: Path, protocol: str) -> Image.Image:
-    with Image.open(path) as image:
-        image = image.convert("RGB")
-    if protocol == "short-side-256":
-        scale = 256 / min(image.size)
-        return image.resize((round(image.width * scale), round(image.height * scale)), Image.BICUBIC)
-    if protocol == "ct2-256":
-        side = min(image.size)
-        left, top = (image.width - side) // 2, (image.height - side) // 2
-        return image.crop((left, top, left + side, top + side)).resize((256, 256), Image.BICUBIC)
-    if protocol == "native":
-        return image
-    raise ValueError(f"protocol must be one of {PROTOCOLS}, not {protocol!r}")
-
-
-def to_tensor(image: Image.Image) -> torch.Tensor:
-    """PIL RGB -> (1, 3, H, W) float in [0, 1]."""
-    return torch.from_numpy(np.asarray(image.convert("RGB"), dtype=np.float32) / 255).permute(2, 0, 1)[None]
-
-
-def gray_image(image: Image.Image) -> Image.Image:
-    """The gray baseline: the photo's own L with ab = 0."""
-    lab = rgb_to_lab(to_tensor(image))
-    lab[:, 1:] = 0
-    return Image.fromarray((lab_to_rgb(lab)[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
 
 
 def image_metrics(output: torch.Tensor, truth: torch.Tensor) -> dict[str, float]:
@@ -125,7 +98,7 @@ def evaluate(models: list[str], data: str | Path, protocol: str = "short-side-25
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="colorize-hub evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  colorize-hub evaluate --models colorizer-unet24 colorizer-fusion "
+        epilog="example (NAME: see `colorize-hub list`):\n  colorize-hub evaluate --models NAME OTHER_NAME "
                "--data ../shared/data/eval/kodak24 --out results/kodak24",
     )
     parser.add_argument("--models", nargs="+", required=True, help="checkpoint names, folders or Hub ids")

@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from .color import denormalize_ab
-from .errors import ColorizationError
-from .loading import as_colorizer, predict_ab
+from ..color import denormalize_ab
+from ..errors import ColorizationError
+from ..loading import as_colorizer
+from ..pipeline import predict_ab
 from .temporal import ChromaSmoother
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from pathlib import Path
 from transformers import Trainer
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
 
-from .errors import ColorizationError
+from ..errors import ColorizationError
 
 logger = logging.getLogger(__name__)
 
@@ -217,4 +217,15 @@ class AtomicCheckpointMixin:
 
 
 class ColorizationTrainer(AtomicCheckpointMixin, Trainer):
-    """`transformers.Trainer` with atomic checkpoints and `resume_from_checkpoint="last"`."""
+    """`transformers.Trainer` with atomic checkpoints and `resume_from_checkpoint="last"`.
+
+    Also the protocol every trainer of an architecture's record follows: `from_model_arguments` builds it from the
+    command line's model arguments, `save_extra_parts` writes what the final folder needs beside the model.
+    """
+
+    @classmethod
+    def from_model_arguments(cls, model_args, **trainer_kwargs) -> "ColorizationTrainer":
+        return cls(**trainer_kwargs)
+
+    def save_extra_parts(self, folder) -> None:
+        """Nothing beyond the model: `save_model` writes it."""

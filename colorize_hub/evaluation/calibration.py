@@ -16,10 +16,12 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .evaluate import gray_image, load_protocol_image, to_tensor
-from .loading import as_colorizer, predict_ab
+from ..loading import as_colorizer
+from ..pipeline import predict_ab
+from ..models import classifies_colours
 from .metrics import colourfulness, psnr
-from .palette import image_files
+from .protocol import gray_image, load_protocol_image, to_tensor
+from ..image_decoding import image_files
 
 DEFAULT_GAINS = tuple(round(0.5 + 0.05 * i, 2) for i in range(23))  # 0.5 ... 1.6
 DEFAULT_TEMPERATURES = (0.3, 0.38, 0.5, 0.7, 1.0)
@@ -27,7 +29,7 @@ DEFAULT_TEMPERATURES = (0.3, 0.38, 0.5, 0.7, 1.0)
 
 def temperatures_of(model, temperatures=DEFAULT_TEMPERATURES) -> tuple:
     """The temperatures to try: `temperatures` for a model that decodes an annealed mean, else (None,)."""
-    return tuple(temperatures) if getattr(model.config, "annealed_temperature", None) is not None else (None,)
+    return tuple(temperatures) if classifies_colours(model) else (None,)
 
 
 def gain_table(model, data, protocol: str = "short-side-256", gains=DEFAULT_GAINS, max_images: int | None = None,

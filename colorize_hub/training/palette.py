@@ -9,11 +9,9 @@ import torch
 from PIL import Image
 from scipy.cluster.vq import kmeans2, vq
 
-from .color import rgb_to_normalized_lab
-from .errors import ColorizationError
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
-
+from ..color import rgb_to_normalized_lab
+from ..errors import ColorizationError
+from ..image_decoding import image_files
 
 @dataclass
 class Palette:
@@ -28,13 +26,6 @@ class Palette:
         """`palette` and `class_weights` for `ColorizerUnet24Config`."""
         rounded = lambda array: np.round(np.asarray(array, dtype=np.float64), 4).tolist()  # noqa: E731
         return {"palette": rounded(self.centres), "class_weights": rounded(self.class_weights)}
-
-
-def image_files(folder: str | Path) -> list[Path]:
-    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise ColorizationError(f"No images ({', '.join(sorted(IMAGE_SUFFIXES))}) found under {folder}.")
-    return files
 
 
 def sample_ab(files: list[Path], pixels_per_image: int = 256, image_size: int = 64, seed: int = 0) -> np.ndarray:
