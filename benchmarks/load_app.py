@@ -27,12 +27,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# small untrained models, when no trained checkpoint is available: they exercise the whole request path
-TINY = {
-    "colorizer-baseline": {"hidden_sizes": [8, 16]},
-    "colorizer-cunet": {"hidden_sizes": [8, 16], "dilations": [2, 4]},
-    "colorizer-unet24": {"hidden_sizes": [8, 16, 16]},
-}
+# small untrained models (their registry records' tiny configs), when no trained checkpoint is available: they
+# exercise the whole request path
+TINY_TYPES = ("colorizer-baseline", "colorizer-cunet", "colorizer-unet24")
 
 
 def make_tiny_checkpoints(folder: Path) -> Path:
@@ -41,11 +38,10 @@ def make_tiny_checkpoints(folder: Path) -> Path:
 
     import colorize_hub
 
-    for model_type, overrides in TINY.items():
+    for model_type in TINY_TYPES:
         record = colorize_hub.MODEL_REGISTRY[model_type]
-        config_class, model_class = record.config_class, record.model_class
         torch.manual_seed(0)
-        model_class(config_class(**overrides)).save_pretrained(folder / model_type)
+        record.model_class(record.config_class(**record.tiny_configs["default"])).save_pretrained(folder / model_type)
         colorize_hub.ColorizationImageProcessor(render_size=64).save_pretrained(folder / model_type)
     return folder
 
