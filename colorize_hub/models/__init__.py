@@ -13,14 +13,17 @@ from dataclasses import dataclass, field
 
 from transformers import AutoConfig, AutoImageProcessor, AutoModel, PreTrainedConfig, PreTrainedModel
 
-from .backbones import freeze_fusion_backbone, load_backbone_imagenet_weights, load_fusion_backbone_weights
+from .backbones import (freeze_encoder_unet_encoder, freeze_fusion_backbone, load_backbone_imagenet_weights,
+                        load_encoder_unet_weights, load_fusion_backbone_weights)
 from .configuration_baseline import ColorizerBaselineConfig
 from .configuration_cunet import ColorizerCunetConfig
+from .configuration_encoder_unet import ColorizerEncoderUnetConfig
 from .configuration_fusion import ColorizerFusionConfig
 from .configuration_gan import ColorizerGanConfig
 from .configuration_unet24 import ColorizerUnet24Config
 from .modeling_baseline import ColorizerBaselineForColorization
 from .modeling_cunet import ColorizerCunetForColorization
+from .modeling_encoder_unet import ColorizerEncoderUnetForColorization
 from .modeling_fusion import ColorizerFusionForColorization
 from .modeling_gan import ColorizerGanDiscriminator, ColorizerGanForColorization
 from .modeling_outputs import ColorizationOutput
@@ -111,6 +114,14 @@ def _fusion_variants(config: dict) -> str:
     return " ".join(sentences)
 
 
+def _encoder_unet_variants(config: dict) -> str:
+    if config.get("head") == "palette":
+        return (f"Its head classifies every pixel into {len(config['palette'])} k-means colours (the palette ships "
+                "in config.json), trained with class-rebalanced cross-entropy and decoded with the annealed mean.")
+    return "Its head regresses ab (L1 loss)."
+
+
+_TINY_ENCODER_UNET = dict(backbone="test_efficientnet", decoder_hidden_sizes=[16, 16, 8, 8])
 _TINY_FUSION = dict(backbone="test_efficientnet", backbone_image_size=64, encoder_hidden_sizes=[8, 16], fusion_size=16)
 
 for _architecture in (
@@ -149,6 +160,16 @@ for _architecture in (
         load_pretrained=load_fusion_backbone_weights,
         freeze_pretrained=freeze_fusion_backbone,
     ),
+    Architecture(
+        ColorizerEncoderUnetConfig, ColorizerEncoderUnetForColorization, "U-Net over an ImageNet encoder",
+        "Encoder U-Net: an ImageNet-pretrained EfficientNet-Lite is the encoder of a U-Net (features at 1/2 to 1/32 "
+        "resolution), and a light decoder takes a skip connection from every scale, so what the classifier "
+        "recognises where steers the colour at every pixel (the DeOldify / DDColor recipe at CPU size).",
+        tiny_configs={"default": _TINY_ENCODER_UNET, "regression": dict(_TINY_ENCODER_UNET, head="regression")},
+        describe_config=_encoder_unet_variants,
+        load_pretrained=load_encoder_unet_weights,
+        freeze_pretrained=freeze_encoder_unet_encoder,
+    ),
 ):
     register_architecture(_architecture)
 
@@ -171,4 +192,6 @@ __all__ = [
     "ColorizerGanDiscriminator",
     "ColorizerFusionConfig",
     "ColorizerFusionForColorization",
+    "ColorizerEncoderUnetConfig",
+    "ColorizerEncoderUnetForColorization",
 ]

