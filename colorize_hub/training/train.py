@@ -101,10 +101,10 @@ class ColorizationMetrics:
         self.palette = torch.tensor(palette) if palette is not None else None
 
     def __call__(self, evaluation) -> dict[str, float]:
-        predictions = evaluation.predictions
-        predicted_ab, predicted_class = predictions if isinstance(predictions, tuple) else (predictions, None)
+        classifies = self.palette is not None
+        predicted_ab, predicted_class = evaluation.predictions if classifies else (evaluation.predictions, None)
         metrics = colorization_metrics(evaluation.inputs, predicted_ab, evaluation.label_ids)
-        if predicted_class is not None and self.palette is not None:
+        if classifies:
             metrics["pixel_accuracy"] = pixel_accuracy(torch.as_tensor(predicted_class), torch.as_tensor(evaluation.label_ids), self.palette)
         return metrics
 
@@ -116,11 +116,18 @@ def pixel_accuracy(predicted_class: torch.Tensor, true_ab: torch.Tensor, palette
     return (predicted_class.reshape(-1) == nearest).float().mean().item()
 
 
-def keep_for_metrics(outputs, labels):
-    """Keep predicted_ab (and the arg-max class where there are logits) instead of gathering all the logits."""
-    if isinstance(outputs, tuple):
-        return outputs[0], outputs[1].argmax(dim=1)
-    return outputs
+class KeepForMetrics:
+    """`preprocess_logits_for_metrics`: keep predicted_ab, and for a model that classifies colours the arg-max
+    class instead of all its logits (Trainer hands over (predicted_ab, logits) then, predicted_ab alone otherwise)."""
+
+    def __init__(self, classifies: bool):
+        self.classifies = classifies
+
+    def __call__(self, outputs, labels):
+        if self.classifies:
+            predicted_ab, logits = outputs
+            return predicted_ab, logits.argmax(dim=1)
+        return outputs
 
 
 def make_trainer(model, model_args, training_args, train_dataset, eval_dataset) -> Trainer:
@@ -133,7 +140,7 @@ def make_trainer(model, model_args, training_args, train_dataset, eval_dataset) 
     kwargs = dict(compute_loss_func=loss,
         model=model, args=training_args, train_dataset=train_dataset, eval_dataset=eval_dataset,
         compute_metrics=ColorizationMetrics(model.config.palette if classifies_colours(model) else None),
-        preprocess_logits_for_metrics=keep_for_metrics, callbacks=callbacks,
+        preprocess_logits_for_metrics=KeepForMetrics(classifies_colours(model)), callbacks=callbacks,
     )
     record = MODEL_REGISTRY[model_args.model]
     trainer_class = record.trainer_class() if record.trainer_class else ColorizationTrainer
