@@ -8,6 +8,7 @@ from skimage import data
 from colorize_hub import ColorizationImageProcessor, cli
 from colorize_hub.evaluation.evaluate import GRAY, evaluate
 from colorize_hub.evaluation.protocol import load_protocol_image
+from colorize_hub.evaluation.semantic import imagenet_label
 from conftest import build_tiny
 
 
@@ -80,6 +81,18 @@ def test_semantic_top1_for_files_named_by_imagenet_wnid(tiny_checkpoint, tmp_pat
     results, grid = evaluate([str(tiny_checkpoint)], tmp_path, protocol="ct2-256", render_size=64, grid_images=1)
     assert results[GRAY]["top1_truth"] in (0.0, 1.0) and "top1" in results[str(tiny_checkpoint)]
     assert len(grid) == 1 and len(grid[0]) == 3  # gray, the model, ground truth
+
+
+def test_semantic_top1_for_tiny_imagenet_val_photos_named_in_its_annotations(tiny_checkpoint, tmp_path):
+    (tmp_path / "images").mkdir()
+    Image.fromarray(data.chelsea()).resize((64, 64)).save(tmp_path / "images" / "val_0.JPEG")
+    Image.fromarray(data.coffee()).resize((64, 64)).save(tmp_path / "images" / "val_1.JPEG")
+    (tmp_path / "val_annotations.txt").write_text(
+        "val_0.JPEG\tn02123045\t0\t0\t63\t63\nval_1.JPEG\tn07920052\t0\t0\t63\t63\n")  # tabby, espresso
+    assert imagenet_label(tmp_path / "images" / "val_0.JPEG") == 281  # tabby in ImageNet-1k order
+    assert imagenet_label(tmp_path / "images" / "val_7.JPEG") is None  # not in the annotations
+    results, _ = evaluate([str(tiny_checkpoint)], tmp_path / "images", protocol="native", render_size=64)
+    assert "top1" in results[str(tiny_checkpoint)] and results[GRAY]["top1_truth"] in (0.0, 1.0)
 
 
 def test_chroma_gain_is_the_most_natural_one_that_keeps_psnr_above_gray():

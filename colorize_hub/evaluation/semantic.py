@@ -1,5 +1,7 @@
 """Semantic interpretability (Zhang et al. 2016): does an ImageNet classifier recognise the colorized image
-better than the gray one? Scored with the offline EfficientNet-Lite0 when file names carry ImageNet wnids."""
+better than the gray one? Scored with the offline EfficientNet-Lite0 when the photos' classes are known: from
+file names that carry ImageNet wnids (n01440764_tench.JPEG), or from the `val_annotations.txt` that Tiny
+ImageNet's val split keeps beside its `images/` folder."""
 
 import re
 from functools import lru_cache
@@ -16,10 +18,25 @@ WNID = re.compile(r"^(n\d{8})_")
 CLASSIFIER = "tf_efficientnet_lite0"
 
 
+ANNOTATIONS = "val_annotations.txt"
+
+
 def imagenet_label(path: Path) -> int | None:
-    """Class index from a file name like n01440764_tench.JPEG, or None."""
-    match = WNID.match(Path(path).name)
-    return _wnid_index().get(match.group(1)) if match else None
+    """Class index from a file name like n01440764_tench.JPEG or from Tiny ImageNet's annotations, or None."""
+    path = Path(path)
+    match = WNID.match(path.name)
+    wnid = match.group(1) if match else _annotated_wnids(path.parent).get(path.name)
+    return _wnid_index().get(wnid) if wnid else None
+
+
+@lru_cache(maxsize=8)
+def _annotated_wnids(folder: Path) -> dict[str, str]:
+    """File name -> wnid from a `val_annotations.txt` (tab-separated: name, wnid, box) in `folder` or its parent."""
+    for candidate in (folder / ANNOTATIONS, folder.parent / ANNOTATIONS):
+        if candidate.is_file():
+            rows = (line.split("\t") for line in candidate.read_text().splitlines() if line.strip())
+            return {row[0]: row[1] for row in rows if len(row) >= 2}
+    return {}
 
 
 @lru_cache(maxsize=1)
