@@ -8,13 +8,10 @@ Hugging Face Space (see README.md's front matter). Public API endpoints, usable 
 
 import argparse
 import atexit
-import base64
-import hashlib
 import logging
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import gradio as gr
@@ -22,7 +19,9 @@ import torch
 from PIL import Image
 
 from colorize_hub import ColorizationError, ColorizationImageProcessor, bundled_checkpoints, colorize, load_colorizer
+from colorize_hub import demo_files
 from colorize_hub.catalog import describe
+from colorize_hub.demo_files import MAX_FILE_SIZE, check_files_first, is_served, readable_upload, stored_results
 
 logger = logging.getLogger("colorize_hub.app")
 
@@ -37,14 +36,8 @@ COMPARE_ALL = "compare-all"
 CHECKPOINTS_ENV = "COLORIZE_HUB_CHECKPOINTS"
 MAX_PIXELS_ENV = "COLORIZE_HUB_MAX_PIXELS"  # refuse photos with more pixels (checked before decoding)
 DEFAULT_MAX_PIXELS = ColorizationImageProcessor.max_pixels  # 50 megapixels
-MAX_FILE_SIZE = 20 * gr.FileSize.MB  # uploads through the page or the API, and data: URLs
-MAX_DATA_URL_CHARS = -(-MAX_FILE_SIZE // 3) * 4  # base64 length of MAX_FILE_SIZE bytes
-NOT_A_STORED_FILE = ("This demo opens only photos uploaded to it (the page's upload box, gradio_client's handle_file) "
-                     "or sent as a data: URL.")
-NOT_AN_IMAGE = "The upload is not an image that can be read; upload a PNG, JPEG, WebP or TIFF."
 QUEUE = {"max_size": 16, "default_concurrency_limit": 1}  # one model run at a time: each uses every CPU core
 RENDER_MIN, RENDER_MAX, RENDER_STEP = 128, 512, 32
-DOWNLOAD_LIFETIME_S = 3600  # download copies live as long as Gradio's own cache (delete_cache below)
 EXAMPLES = sorted((Path(__file__).resolve().parent / "examples").glob("*.jpg"))
 
 def default_checkpoints() -> dict[str, Path]:
@@ -72,123 +65,6 @@ def model_choices(checkpoints: dict[str, Path]) -> list[tuple[str, str]]:
     """Dropdown (label, value) pairs; the value is the checkpoint name the API takes."""
     choices = [(" — ".join(describe(name, folder)), name) for name, folder in checkpoints.items()]
     return choices + [("Compare all models — run every model above on the photo", COMPARE_ALL)]
-
-
-def file_reference(value) -> tuple[object, object]:
-    """The (path, url) that a client's file value names: a dict as sent, or Gradio's FileData / ImageData."""
-    if isinstance(value, dict):
-        return value.get("path"), value.get("url")
-    return getattr(value, "path", None), getattr(value, "url", None)
-
-
-def data_url(value) -> str | None:
-    """The value's data: URL when it is one (a URL and no path), else None."""
-    path, url = file_reference(value)
-    return url if path is None and isinstance(url, str) and url.startswith("data:") else None
-
-
-def stored_file(value, cache_dir: str | Path) -> str:
-    """The one check for every file a client names: it must be a file Gradio stored in its cache.
-
-    Returns the real path (symlinks and `..` resolved) of a regular file inside `cache_dir`, Gradio's cache, where
-    it keeps uploads, the example photos and the results. Anything else (a path elsewhere on the server, a missing
-    file, a symlink leading out of the cache, a file:// or http:// URL, a data: URL, a value that names no file)
-    raises the same gr.Error, which names no path: an answer never tells which server files exist.
-    """
-    path, _ = file_reference(value)
-    if isinstance(path, str) and path:
-        try:
-            real = Path(os.path.realpath(path))
-            if real.is_relative_to(os.path.realpath(cache_dir)) and real.is_file():
-                return str(real)
-        except (OSError, ValueError):  # a NUL byte, a name too long
-            pass
-    raise gr.Error(NOT_A_STORED_FILE)
-
-
-def save_data_url(url: str, cache_dir: str | Path) -> str:
-    """Write a data: URL's bytes, as they are, into a new file in Gradio's cache; returns its path.
-
-    The photo is not decoded here: the loader checks its pixel count first. A URL over the upload cap, or not in
-    base64, is refused.
-    """
-    header, _, encoded = url.partition(",")
-    if len(encoded) > MAX_DATA_URL_CHARS:
-        raise gr.Error(f"The photo is larger than the {MAX_FILE_SIZE // gr.FileSize.MB} MB upload limit.")
-    try:
-        if not header.endswith(";base64"):
-            raise ValueError("not base64")
-        data = base64.b64decode(encoded, validate=True)
-    except ValueError as error:  # binascii.Error is a ValueError
-        raise gr.Error(NOT_AN_IMAGE) from error
-    folder = Path(cache_dir) / hashlib.sha256(data).hexdigest()
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "photo"
-    target.write_bytes(data)
-    return str(target)
-
-
-def readable_upload(component: gr.Image) -> gr.Image:
-    """The photo reaches our functions as the path of a file in Gradio's cache, for our own loader.
-
-    An upload or an example photo passes stored_file; a data: URL is written into the cache first. Gradio's own
-    preprocess is not used: it would decode the photo with Pillow before our loader checks its pixel count (and
-    refuse a decompression bomb with a generic error). The instance's preprocess is wrapped, not subclassed: a
-    gr.Image subclass makes Gradio write an app.pyi stub beside app.py at every import.
-    """
-
-    def checked(payload) -> str | None:
-        if payload is None:
-            return None
-        url = data_url(payload)
-        return save_data_url(url, component.GRADIO_CACHE) if url else stored_file(payload, component.GRADIO_CACHE)
-
-    component.preprocess = checked
-    return component
-
-
-def stored_results(slider: gr.ImageSlider) -> gr.ImageSlider:
-    """The slider is also an input, of the page's download step: it takes back only files in Gradio's cache (the
-    results the demo wrote there), as paths, and opens none of them."""
-
-    def checked(payload) -> tuple[str, str] | None:
-        if payload is None or payload.root is None:
-            return None
-        before, after = (stored_file(image, slider.GRADIO_CACHE) for image in payload.root)
-        return before, after
-
-    slider.preprocess = checked
-    return slider
-
-
-def file_values(value) -> list:
-    """The file values inside a component's input: the value itself, or each image of the slider's pair."""
-    if value is None:
-        return []
-    return [item for item in value if item is not None] if isinstance(value, (list, tuple)) else [value]
-
-
-def check_files_first(demo: gr.Blocks, components: list[gr.components.Component]) -> None:
-    """Run stored_file on every file a request names for `components`, before Gradio itself handles them.
-
-    Gradio copies each file value marked as its FileData into its cache before any component sees it: it refuses
-    a server path with a generic error of its own and downloads an http(s) URL. Checked first, every value that is
-    no stored file gets stored_file's one message, and Gradio fetches nothing a client names. A data: URL names no
-    file: the component's own check decides. Blocks.preprocess_data is the step where Gradio takes a request's
-    inputs; a Gradio without it stops the demo at start-up (AttributeError), never silently.
-    """
-    ids = {component._id: component for component in components}
-    preprocess_data = demo.preprocess_data
-
-    async def checked(block_fn, inputs, *args, **kwargs):
-        for block, value in zip(block_fn.inputs, inputs):
-            if block._id in ids:
-                for item in file_values(value):
-                    if not data_url(item):
-                        stored_file(item, ids[block._id].GRADIO_CACHE)
-        return await preprocess_data(block_fn, inputs, *args, **kwargs)
-
-    demo.preprocess_data = checked
 
 
 def check_request(image: str | None, render_size: float, saturation: float) -> int:
@@ -250,28 +126,6 @@ def gray_version(image: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Imag
         raise gr.Error("This photo could not be read; upload it again as PNG or JPEG.") from error
 
 
-def save_download(slider: tuple[str, str] | None, image: str | None, model: str, folder: Path) -> gr.DownloadButton:
-    """Copy the full-resolution PNG under a readable name ("<photo>-<model>.png") for the download button."""
-    if not slider or not slider[1]:
-        return gr.DownloadButton(visible=False)
-    prune_downloads(folder)
-    stem = Path(image).stem if image else "photo"
-    target = Path(tempfile.mkdtemp(dir=folder)) / f"{stem}-{model}.png"
-    shutil.copyfile(slider[1], target)
-    return gr.DownloadButton(f"Download {target.name}", value=str(target), visible=True)
-
-
-def prune_downloads(folder: Path, max_age_s: float = DOWNLOAD_LIFETIME_S) -> None:
-    """Delete download copies older than `max_age_s`, so a server that runs for weeks does not fill its disk."""
-    cutoff = time.time() - max_age_s
-    for entry in folder.iterdir():
-        try:
-            if entry.stat().st_mtime < cutoff:
-                shutil.rmtree(entry, ignore_errors=True)
-        except FileNotFoundError:  # another request pruned it first
-            pass
-
-
 def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | None = None) -> gr.Blocks:
     """The Blocks app on `checkpoints` (name -> folder); default: $COLORIZE_HUB_CHECKPOINTS or checkpoints/.
 
@@ -287,16 +141,12 @@ def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | Non
     downloads = tempfile.mkdtemp(prefix="colorize_hub_downloads_")
     atexit.register(shutil.rmtree, downloads, ignore_errors=True)
 
-    def is_served(model) -> bool:
-        """A checkpoint name this demo serves: never a path, nor the list of names the dropdown also lets through."""
-        return isinstance(model, str) and model in checkpoints
-
     def colorize_one(image: str | None, model: str, render_size: float, saturation: float):
         """Colorize with one model; returns (before, after) for the slider."""
         size = check_request(image, render_size, saturation)
         if model == COMPARE_ALL:
             raise gr.Error("Compare all models has its own button (API: /compare_all); /colorize takes one model.")
-        if not is_served(model):  # None, a list; the dropdown itself refuses names it does not list
+        if not is_served(model, checkpoints):  # None, a list; the dropdown itself refuses names it does not list
             raise gr.Error("Choose a model first.")
         before = gray_version(image, max_pixels)
         return before, run_model(image, model, checkpoints[model], size, float(saturation), max_pixels)
@@ -326,11 +176,8 @@ def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | Non
         return results
 
     def offer_download(slider: tuple[str, str] | None, image: str | None, model: str) -> gr.DownloadButton:
-        """The download button for the slider's result (a step of the page that any client can call, too); the
-        model's name goes into the file's name, so it must be a served one."""
-        if not is_served(model):
-            return gr.DownloadButton(visible=False)
-        return save_download(slider, image, model, Path(downloads))
+        """The download button for the slider's result, named after a served model (demo_files.offer_download)."""
+        return demo_files.offer_download(slider, image, model, checkpoints, Path(downloads))
 
     def switch_mode(model: str):
         """Show the slider and Colorize for one model, the gallery and its own button for Compare all."""

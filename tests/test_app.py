@@ -17,6 +17,7 @@ from conftest import build_tiny
 gradio_client = pytest.importorskip("gradio_client")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # app.py sits at the repository root
 import app  # noqa: E402
+from colorize_hub import demo_files  # noqa: E402
 
 TINY_TYPES = ("colorizer-baseline", "colorizer-cunet", "colorizer-unet24")
 
@@ -104,7 +105,7 @@ def test_download_copies_older_than_their_lifetime_are_deleted(tmp_path):
     Image.new("RGB", (4, 3)).save(result)
 
     def download(photo: str, model: str) -> None:
-        button = app.save_download(("before.png", str(result)), photo, model, folder)
+        button = demo_files.save_download(("before.png", str(result)), photo, model, folder)
         assert button.visible and Path(button.value["path"]).name == f"{Path(photo).stem}-{model}.png"
 
     def copies() -> dict[str, Path]:
@@ -112,7 +113,7 @@ def test_download_copies_older_than_their_lifetime_are_deleted(tmp_path):
 
     download("/photos/old.jpg", "colorizer-gan")
     download("/photos/new.jpg", "colorizer-gan")
-    hours_ago = time.time() - app.DOWNLOAD_LIFETIME_S - 60
+    hours_ago = time.time() - demo_files.DOWNLOAD_LIFETIME_S - 60
     os.utime(copies()["old-colorizer-gan.png"].parent, (hours_ago, hours_ago))
 
     download("/photos/newest.jpg", "colorizer-unet24")

@@ -20,6 +20,7 @@ from test_app import launch_app, write_tiny_checkpoints
 
 gradio_client = pytest.importorskip("gradio_client")
 import app  # noqa: E402 - test_app puts the repository root on sys.path
+from colorize_hub import demo_files  # noqa: E402
 
 MODEL = "colorizer-baseline"
 FILEDATA = {"_type": "gradio.FileData"}  # the marker gradio_client and the page put on every file value
@@ -110,7 +111,7 @@ def assert_refused(call):
     """The call raises the one refusal message, so nothing comes back and nothing tells what is on the disk."""
     with pytest.raises(gradio_client.exceptions.AppError) as refused:
         call()
-    assert str(refused.value) == app.NOT_A_STORED_FILE
+    assert str(refused.value) == demo_files.NOT_A_STORED_FILE
 
 
 def data_url_of(path: Path) -> str:
@@ -185,7 +186,7 @@ def test_a_data_url_still_works(user, outside, endpoint):
 
 
 def test_a_data_url_is_held_to_the_upload_limits(user, outside, monkeypatch, tmp_path):
-    too_long = "data:image/png;base64," + "A" * (app.MAX_DATA_URL_CHARS + 4)
+    too_long = "data:image/png;base64," + "A" * (demo_files.MAX_DATA_URL_CHARS + 4)
     with pytest.raises(gradio_client.exceptions.AppError, match="larger than the 20 MB upload limit"):
         user.predict({"url": too_long}, MODEL, 128, 1.0, api_name="/colorize")
     monkeypatch.setenv(app.MAX_PIXELS_ENV, "60")  # the photo has 63 pixels: refused before it is decoded

@@ -1,0 +1,180 @@
+"""Every file the Gradio demo (app.py) takes from a client or hands back to one, and the model names it accepts.
+
+This module owns the demo's one rule for files: a photo or result reaches the demo's functions only as the path of a
+file that Gradio stored in its own cache (an upload, an example photo, a result the demo wrote), or as a data: URL
+that is written into that cache first; any other reference is refused with the same message, which names no path.
+It wraps the components' preprocess and Blocks.preprocess_data so that the check runs before Gradio itself touches
+a value, caps data: URLs at the upload limit, and copies results for the download button only under the name of a
+model the demo serves. It may import the standard library and gradio only: no model, no image processing, nothing
+of app.py, so the rule can be read, and tested, on its own.
+"""
+
+import base64
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import gradio as gr
+
+MAX_FILE_SIZE = 20 * gr.FileSize.MB  # uploads through the page or the API, and data: URLs
+MAX_DATA_URL_CHARS = -(-MAX_FILE_SIZE // 3) * 4  # base64 length of MAX_FILE_SIZE bytes
+NOT_A_STORED_FILE = ("This demo opens only photos uploaded to it (the page's upload box, gradio_client's handle_file) "
+                     "or sent as a data: URL.")
+NOT_AN_IMAGE = "The upload is not an image that can be read; upload a PNG, JPEG, WebP or TIFF."
+DOWNLOAD_LIFETIME_S = 3600  # download copies live as long as Gradio's own cache (app.py's delete_cache)
+
+
+def _file_reference(value) -> tuple[object, object]:
+    """The (path, url) that a client's file value names: a dict as sent, or Gradio's FileData / ImageData."""
+    if isinstance(value, dict):
+        return value.get("path"), value.get("url")
+    return getattr(value, "path", None), getattr(value, "url", None)
+
+
+def _data_url(value) -> str | None:
+    """The value's data: URL when it is one (a URL and no path), else None."""
+    path, url = _file_reference(value)
+    return url if path is None and isinstance(url, str) and url.startswith("data:") else None
+
+
+def stored_file(value, cache_dir: str | Path) -> str:
+    """The one check for every file a client names: it must be a file Gradio stored in its cache.
+
+    Returns the real path (symlinks and `..` resolved) of a regular file inside `cache_dir`, Gradio's cache, where
+    it keeps uploads, the example photos and the results. Anything else (a path elsewhere on the server, a missing
+    file, a symlink leading out of the cache, a file:// or http:// URL, a data: URL, a value that names no file)
+    raises the same gr.Error, which names no path: an answer never tells which server files exist.
+    """
+    path, _ = _file_reference(value)
+    if isinstance(path, str) and path:
+        try:
+            real = Path(os.path.realpath(path))
+            if real.is_relative_to(os.path.realpath(cache_dir)) and real.is_file():
+                return str(real)
+        except (OSError, ValueError):  # a NUL byte, a name too long
+            pass
+    raise gr.Error(NOT_A_STORED_FILE)
+
+
+def save_data_url(url: str, cache_dir: str | Path) -> str:
+    """Write a data: URL's bytes, as they are, into a new file in Gradio's cache; returns its path.
+
+    The photo is not decoded here: the loader checks its pixel count first. A URL over the upload cap, or not in
+    base64, is refused.
+    """
+    header, _, encoded = url.partition(",")
+    if len(encoded) > MAX_DATA_URL_CHARS:
+        raise gr.Error(f"The photo is larger than the {MAX_FILE_SIZE // gr.FileSize.MB} MB upload limit.")
+    try:
+        if not header.endswith(";base64"):
+            raise ValueError("not base64")
+        data = base64.b64decode(encoded, validate=True)
+    except ValueError as error:  # binascii.Error is a ValueError
+        raise gr.Error(NOT_AN_IMAGE) from error
+    folder = Path(cache_dir) / hashlib.sha256(data).hexdigest()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "photo"
+    target.write_bytes(data)
+    return str(target)
+
+
+def readable_upload(component: gr.Image) -> gr.Image:
+    """The photo reaches our functions as the path of a file in Gradio's cache, for our own loader.
+
+    An upload or an example photo passes stored_file; a data: URL is written into the cache first. Gradio's own
+    preprocess is not used: it would decode the photo with Pillow before our loader checks its pixel count (and
+    refuse a decompression bomb with a generic error). The instance's preprocess is wrapped, not subclassed: a
+    gr.Image subclass makes Gradio write a .pyi stub beside the module that defines it at every import.
+    """
+
+    def checked(payload) -> str | None:
+        if payload is None:
+            return None
+        url = _data_url(payload)
+        return save_data_url(url, component.GRADIO_CACHE) if url else stored_file(payload, component.GRADIO_CACHE)
+
+    component.preprocess = checked
+    return component
+
+
+def stored_results(slider: gr.ImageSlider) -> gr.ImageSlider:
+    """The slider is also an input, of the page's download step: it takes back only files in Gradio's cache (the
+    results the demo wrote there), as paths, and opens none of them."""
+
+    def checked(payload) -> tuple[str, str] | None:
+        if payload is None or payload.root is None:
+            return None
+        before, after = (stored_file(image, slider.GRADIO_CACHE) for image in payload.root)
+        return before, after
+
+    slider.preprocess = checked
+    return slider
+
+
+def _file_values(value) -> list:
+    """The file values inside a component's input: the value itself, or each image of the slider's pair."""
+    if value is None:
+        return []
+    return [item for item in value if item is not None] if isinstance(value, (list, tuple)) else [value]
+
+
+def check_files_first(demo: gr.Blocks, components: list[gr.components.Component]) -> None:
+    """Run stored_file on every file a request names for `components`, before Gradio itself handles them.
+
+    Gradio copies each file value marked as its FileData into its cache before any component sees it: it refuses
+    a server path with a generic error of its own and downloads an http(s) URL. Checked first, every value that is
+    no stored file gets stored_file's one message, and Gradio fetches nothing a client names. A data: URL names no
+    file: the component's own check decides. Blocks.preprocess_data is the step where Gradio takes a request's
+    inputs; a Gradio without it stops the demo at start-up (AttributeError), never silently.
+    """
+    ids = {component._id: component for component in components}
+    preprocess_data = demo.preprocess_data
+
+    async def checked(block_fn, inputs, *args, **kwargs):
+        for block, value in zip(block_fn.inputs, inputs):
+            if block._id in ids:
+                for item in _file_values(value):
+                    if not _data_url(item):
+                        stored_file(item, ids[block._id].GRADIO_CACHE)
+        return await preprocess_data(block_fn, inputs, *args, **kwargs)
+
+    demo.preprocess_data = checked
+
+
+def is_served(model, checkpoints: dict[str, Path]) -> bool:
+    """A checkpoint name this demo serves: never a path, nor the list of names the dropdown also lets through."""
+    return isinstance(model, str) and model in checkpoints
+
+
+def offer_download(slider: tuple[str, str] | None, image: str | None, model: str, checkpoints: dict[str, Path],
+                   folder: Path) -> gr.DownloadButton:
+    """The download button for the slider's result (a step of the page that any client can call, too); the
+    model's name goes into the file's name, so it must be a served one."""
+    if not is_served(model, checkpoints):
+        return gr.DownloadButton(visible=False)
+    return save_download(slider, image, model, folder)
+
+
+def save_download(slider: tuple[str, str] | None, image: str | None, model: str, folder: Path) -> gr.DownloadButton:
+    """Copy the full-resolution PNG under a readable name ("<photo>-<model>.png") for the download button."""
+    if not slider or not slider[1]:
+        return gr.DownloadButton(visible=False)
+    prune_downloads(folder)
+    stem = Path(image).stem if image else "photo"
+    target = Path(tempfile.mkdtemp(dir=folder)) / f"{stem}-{model}.png"
+    shutil.copyfile(slider[1], target)
+    return gr.DownloadButton(f"Download {target.name}", value=str(target), visible=True)
+
+
+def prune_downloads(folder: Path, max_age_s: float = DOWNLOAD_LIFETIME_S) -> None:
+    """Delete download copies older than `max_age_s`, so a server that runs for weeks does not fill its disk."""
+    cutoff = time.time() - max_age_s
+    for entry in folder.iterdir():
+        try:
+            if entry.stat().st_mtime < cutoff:
+                shutil.rmtree(entry, ignore_errors=True)
+        except FileNotFoundError:  # another request pruned it first
+            pass
