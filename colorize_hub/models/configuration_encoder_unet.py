@@ -2,12 +2,10 @@
 
 from transformers import PreTrainedConfig
 
-from .palette_head import DEFAULT_TEMPERATURE, palette_settings
-
-HEADS = ("regression", "palette")
+from .palette_head import PaletteConfigMixin, head_settings
 
 
-class ColorizerEncoderUnetConfig(PreTrainedConfig):
+class ColorizerEncoderUnetConfig(PaletteConfigMixin, PreTrainedConfig):
     r"""
     Architecture of [`ColorizerEncoderUnetForColorization`]: the recipe of DeOldify and DDColor at CPU size. A timm
     classifier pretrained on ImageNet is the U-Net's encoder (`features_only`: one feature map per scale), and a
@@ -59,8 +57,6 @@ class ColorizerEncoderUnetConfig(PreTrainedConfig):
         annealed_temperature=None,
         **kwargs,
     ):
-        if head not in HEADS:
-            raise ValueError(f"head must be one of {HEADS}, not {head!r}")
         self.backbone = backbone
         self.backbone_mean = backbone_mean
         self.backbone_std = backbone_std
@@ -68,13 +64,6 @@ class ColorizerEncoderUnetConfig(PreTrainedConfig):
         if not self.decoder_hidden_sizes or any(not isinstance(size, int) or size < 1 for size in self.decoder_hidden_sizes):
             raise ValueError(f"decoder_hidden_sizes must be positive channel counts, not {decoder_hidden_sizes!r}")
         self.head = head
-        classifies = head == "palette"
-        self.palette, self.class_weights = palette_settings(palette, class_weights) if classifies else (None, None)
-        if classifies and annealed_temperature is None:
-            annealed_temperature = DEFAULT_TEMPERATURE
-        self.annealed_temperature = annealed_temperature if classifies else None
+        self.palette, self.class_weights, self.annealed_temperature = head_settings(
+            head, palette, class_weights, annealed_temperature)
         super().__init__(**kwargs)
-
-    @property
-    def num_colors(self) -> int:
-        return len(self.palette) if self.palette else 0

@@ -2,9 +2,7 @@
 
 from transformers import PreTrainedConfig
 
-from .palette_head import DEFAULT_TEMPERATURE, palette_settings
-
-HEADS = ("regression", "palette")
+from .palette_head import PaletteConfigMixin, head_settings
 
 
 def dropout_rate(value: float, name: str) -> float:
@@ -14,7 +12,7 @@ def dropout_rate(value: float, name: str) -> float:
     return value
 
 
-class ColorizerFusionConfig(PreTrainedConfig):
+class ColorizerFusionConfig(PaletteConfigMixin, PreTrainedConfig):
     r"""
     Architecture of [`ColorizerFusionForColorization`], after Deep Koalarization (Baldassarre et al., 2017):
     a conv encoder-decoder whose bottleneck is fused with the global embedding of an ImageNet classifier
@@ -86,8 +84,6 @@ class ColorizerFusionConfig(PreTrainedConfig):
         backbone_feature_dropout=0.0,
         **kwargs,
     ):
-        if head not in HEADS:
-            raise ValueError(f"head must be one of {HEADS}, not {head!r}")
         self.backbone = backbone
         self.backbone_image_size = backbone_image_size
         self.backbone_mean = backbone_mean
@@ -102,13 +98,6 @@ class ColorizerFusionConfig(PreTrainedConfig):
         self.backbone_feature_stage = backbone_feature_stage
         self.backbone_feature_dropout = dropout_rate(backbone_feature_dropout, "backbone_feature_dropout")
         self.head = head
-        classifies = head == "palette"
-        self.palette, self.class_weights = palette_settings(palette, class_weights) if classifies else (None, None)
-        if classifies and annealed_temperature is None:
-            annealed_temperature = DEFAULT_TEMPERATURE
-        self.annealed_temperature = annealed_temperature if classifies else None
+        self.palette, self.class_weights, self.annealed_temperature = head_settings(
+            head, palette, class_weights, annealed_temperature)
         super().__init__(**kwargs)
-
-    @property
-    def num_colors(self) -> int:
-        return len(self.palette) if self.palette else 0

@@ -2,9 +2,9 @@
 
 from transformers import PreTrainedConfig
 
-from .palette_head import DEFAULT_TEMPERATURE, palette_settings
+from .palette_head import DEFAULT_TEMPERATURE, PaletteConfigMixin, palette_settings
 
-class ColorizerUnet24Config(PreTrainedConfig):
+class ColorizerUnet24Config(PaletteConfigMixin, PreTrainedConfig):
     r"""
     Architecture of [`ColorizerUnet24ForColorization`]: a U-Net (strided convolutions down, transposed
     convolutions up, skip connections) that classifies every pixel into one of `len(palette)` colours.
@@ -44,7 +44,3 @@ class ColorizerUnet24Config(PreTrainedConfig):
         self.palette, self.class_weights = palette_settings(palette, class_weights)
         self.annealed_temperature = annealed_temperature
         super().__init__(**kwargs)
-
-    @property
-    def num_colors(self) -> int:
-        return len(self.palette)

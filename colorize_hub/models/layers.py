@@ -140,6 +140,16 @@ def pad_to_multiple(pixel_values: torch.Tensor, multiple: int) -> torch.Tensor:
     return F.pad(pixel_values, (0, pad_right, 0, pad_bottom), mode="replicate")
 
 
+def init_weights_keeping(model: nn.Module, module: nn.Module, pretrained_modules: frozenset) -> None:
+    """`_init_weights` of a model with an ImageNet-pretrained part: its modules keep their own (or loaded) weights,
+    the others are initialised by `init_conv_weights`, and a palette head's buffers are filled once, at the model."""
+    if module in pretrained_modules:
+        return
+    init_conv_weights(module)
+    if module is model and getattr(model, "classifies_colours", False):
+        model.fill_palette_buffers()
+
+
 def init_conv_weights(module: nn.Module) -> None:
     """He-normal convolutions (ReLU networks), zero biases, unit norms.
 

@@ -7,7 +7,7 @@ from torch import nn
 from transformers import PreTrainedModel
 
 from .configuration_encoder_unet import ColorizerEncoderUnetConfig
-from .layers import AbHead, ConvNormAct, init_conv_weights, pad_to_multiple
+from .layers import AbHead, ConvNormAct, init_weights_keeping, pad_to_multiple
 from .modeling_outputs import ColorizationOutput
 from .palette_head import PaletteHeadMixin
 
@@ -19,11 +19,7 @@ class ColorizerEncoderUnetPreTrainedModel(PreTrainedModel):
     main_input_name = "pixel_values"
 
     def _init_weights(self, module):
-        if module in self.encoder_modules:  # the timm encoder keeps its own (or loaded) weights
-            return
-        init_conv_weights(module)
-        if module is self and self.classifies_colours:
-            self.fill_palette_buffers()
+        init_weights_keeping(self, module, self.encoder_modules)
 
 
 class SkipStage(nn.Module):

@@ -8,7 +8,7 @@ from transformers import PreTrainedModel
 from transformers import initialization as init
 
 from .configuration_fusion import ColorizerFusionConfig
-from .layers import AbHead, ConvNormAct, DownPath, SummingConvNormAct, init_conv_weights, pad_to_multiple, upsample_stages
+from .layers import AbHead, ConvNormAct, DownPath, SummingConvNormAct, init_weights_keeping, pad_to_multiple, upsample_stages
 from .modeling_outputs import ColorizationOutput
 from .palette_head import PaletteHeadMixin
 
@@ -20,14 +20,10 @@ class ColorizerFusionPreTrainedModel(PreTrainedModel):
     main_input_name = "pixel_values"
 
     def _init_weights(self, module):
-        if module in self.backbone_modules:  # the timm backbone keeps its own (or loaded) weights
-            return
         if module is getattr(self, "feature_fusion", None):  # starts as a no-op: see backbone_feature_stage
             init.zeros_(module.weight)
-            return
-        init_conv_weights(module)
-        if module is self and self.classifies_colours:
-            self.fill_palette_buffers()
+        else:
+            init_weights_keeping(self, module, self.backbone_modules)
 
 
 class ColorizerFusionForColorization(PaletteHeadMixin, ColorizerFusionPreTrainedModel):

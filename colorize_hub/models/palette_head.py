@@ -33,6 +33,28 @@ def palette_settings(palette, class_weights) -> tuple[list[list[float]], list[fl
     return palette, class_weights
 
 
+HEADS = ("regression", "palette")  # what a config's `head` may be: regress ab, or classify it over the palette
+
+
+def head_settings(head, palette, class_weights, annealed_temperature):
+    """A config's (palette, class_weights, annealed_temperature) for its `head`: validated, with the defaults, for
+    the palette head; all None for regression, which has no palette."""
+    if head not in HEADS:
+        raise ValueError(f"head must be one of {HEADS}, not {head!r}")
+    if head != "palette":
+        return None, None, None
+    palette, class_weights = palette_settings(palette, class_weights)
+    return palette, class_weights, DEFAULT_TEMPERATURE if annealed_temperature is None else annealed_temperature
+
+
+class PaletteConfigMixin:
+    """`num_colors` for a config that may carry a palette (0 without one)."""
+
+    @property
+    def num_colors(self) -> int:
+        return len(self.palette) if self.palette else 0
+
+
 class PaletteClassifier(nn.Conv2d):
     """1x1 conv: features to one logit per palette colour."""
 
