@@ -28,12 +28,17 @@ def main() -> None:
                         help="calibration: how far below the gray image's dev PSNR a setting may go (dB)")
     parser.add_argument("--render-size", type=int, default=None,
                         help="set the checkpoint's render size (its preprocessor_config.json); default: keep the run's")
+    parser.add_argument("--note", action="append", default=[],
+                        help="a line for the card's training section (e.g. how an interrupted run was continued)")
     args = parser.parse_args()
 
     destination = export_checkpoint(args.run_dir, ROOT / "checkpoints" / args.name)
     if args.render_size:
         ColorizationImageProcessor(render_size=args.render_size).save_pretrained(destination)
     summary = load_summary(destination)
+    if args.note:
+        summary["notes"] = [*summary.get("notes", []), *args.note]
+        (destination / "training_summary.json").write_text(json.dumps(summary, indent=2))
     calibration = None
     if args.calibrate:
         calibration = calibrate_chroma_gain(str(destination), args.calibrate, psnr_tolerance=args.psnr_tolerance)

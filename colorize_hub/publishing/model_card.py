@@ -6,17 +6,51 @@ from pathlib import Path
 
 from huggingface_hub import ModelCard, ModelCardData
 
-# What each training folder of ../shared/data is, for the card's metadata and licence note
+# What each training folder is, for the card's metadata and licence note: {name: (Hub dataset ids, what it
+# holds, the collection whose terms the weights inherit)}. A folder is known by its last one or two path parts.
 DATA_SOURCES = {
-    "general": (["imagenet-1k", "bsds500"], "881 photos: 682 ImageNet images (one per class) and 199 BSDS500 train images"),
-    "faces": (["utkface"], "2,712 UTKFace cropped faces, 200x200"),
-    "cifar10-horse": (["cifar10"], "4,957 CIFAR-10 'horse' training images, 32x32"),
+    "general": (["imagenet-1k", "bsds500"], "881 photos: 682 ImageNet images (one per class) and 199 BSDS500 train "
+                "images", "ImageNet, BSDS500"),
+    "faces": (["utkface"], "2,712 UTKFace cropped faces, 200x200", "UTKFace"),
+    "cifar10-horse": (["cifar10"], "4,957 CIFAR-10 'horse' training images, 32x32", "CIFAR-10"),
+    "miniplaces/train": (["places365"], "MiniPlaces train: scene photos of 100 Places categories, 128x128",
+                         "MiniPlaces (Places)"),
+    "tinyimagenet/train": (["tiny-imagenet"], "Tiny ImageNet train: object photos of 200 ImageNet classes, 64x64",
+                           "Tiny ImageNet (ImageNet)"),
 }
 LICENCE_NOTE = (
-    "The weights were trained on research photo collections (ImageNet, BSDS500, UTKFace, CIFAR-10) whose terms "
-    "allow non-commercial research use only: these weights inherit those terms and are **not licensed for "
-    "commercial use**. The code that defines and runs the model is Apache-2.0."
+    "The weights were trained on research photo collections ({collections}) whose terms allow non-commercial "
+    "research use only: these weights inherit those terms and are **not licensed for commercial use**. The code "
+    "that defines and runs the model is Apache-2.0."
 )
+
+
+def without_home(text: str) -> str:
+    """A recorded command or path as a reader can reuse it: this machine's home folder written as ~."""
+    home = str(Path.home())
+    return text.replace(home + "/", "~/") if home != "/" else text
+
+
+def data_sources(train_data: str) -> list[tuple[str, tuple[list[str], str, str]]]:
+    """The recorded train_data ("A + B" for a weighted mix) -> (short name, DATA_SOURCES entry) per folder."""
+    sources = []
+    for folder in train_data.split(" + "):
+        parts = Path(folder.rstrip("/")).parts
+        for name in ("/".join(parts[-2:]), parts[-1] if parts else folder):
+            if name in DATA_SOURCES:
+                sources.append((name, DATA_SOURCES[name]))
+                break
+        else:
+            short = "/".join(parts[-2:]) or folder
+            sources.append((short, ([parts[-1] if parts else folder], f"images from `{without_home(folder)}`", short)))
+    return sources
+
+
+def images_seen(run: dict) -> str:
+    seen = run.get("images_seen")
+    return f"; images seen: {seen:,}" if seen else ""
+
+
 def description_of(config: dict) -> str:
     """The card's one-paragraph description of a checkpoint, from its config.json (its architecture's record)."""
     from ..models import MODEL_REGISTRY
@@ -33,11 +67,6 @@ HUB_FILES = ("config.json", "model.safetensors", "preprocessor_config.json", "RE
 RECORDS = ("loss_curve.png", "training_summary.json", "calibration.json", "evaluation.json")
 
 
-def data_source(train_data: str) -> tuple[list[str], str]:
-    name = Path(train_data.rstrip("/")).name
-    return DATA_SOURCES.get(name, ([name], f"images from `{train_data}`"))
-
-
 def metrics_table(evaluations: dict[str, dict]) -> str:
     """evaluations: {data set: {"model": metrics, "gray": metrics}} -> markdown rows beside the gray baseline."""
     lines = ["| data (protocol) | PSNR | gray PSNR | PSNR − gray | CF | ground-truth CF | SSIM | ΔE2000 |",
@@ -52,12 +81,22 @@ def metrics_table(evaluations: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def data_lines(run: dict) -> str:
+    """`miniplaces/train` (share 60%) — what it is; one part per folder of the run's data."""
+    shares = run.get("train_weights") or []
+    parts = []
+    for index, (name, (_, about, _)) in enumerate(data_sources(run["train_data"])):
+        share = f" (share {100 * shares[index]:.0f}%)" if index < len(shares) else ""
+        parts.append(f"`{name}`{share} — {about}")
+    return "; ".join(parts)
+
+
 def run_lines(run: dict) -> str:
     """Markdown bullets: the data, the exact command, steps, wall time and hardware of one training run."""
     return (
-        f"- data: `{run['train_data']}` — {data_source(run['train_data'])[1]}\n"
-        f"- command: `{run['command']}`\n"
-        f"- steps: {run['steps']}; wall time: {run['wall_seconds'] / 60:.1f} min; hardware: {run['hardware']}"
+        f"- data: {data_lines(run)}\n"
+        f"- command: `{without_home(run['command'])}`\n"
+        f"- steps: {run['steps']}{images_seen(run)}; wall time: {run['wall_seconds'] / 60:.1f} min; hardware: {run['hardware']}"
         f" x {run.get('processes', 1)} process(es)\n"
     )
 
@@ -66,7 +105,10 @@ def write_model_card(folder: str | Path, repo_name: str, summary: dict, descript
                      evaluations: dict[str, dict] | None = None, calibration: dict | None = None) -> Path:
     """README.md with Hub metadata, how to use it, how it was trained and what it scores."""
     folder = Path(folder)
-    datasets, _ = data_source(summary["train_data"])
+    runs = [*summary.get("earlier_runs", []), summary]
+    sources = [source for run in runs for _, source in data_sources(run["train_data"])]
+    datasets = list(dict.fromkeys(dataset for ids, _, _ in sources for dataset in ids))
+    collections = ", ".join(dict.fromkeys(collection for _, _, collection in sources))
     card_data = ModelCardData(
         library_name="transformers", pipeline_tag="image-to-image", license="other",
         license_name="non-commercial-research", tags=["image-colorization", "colorize_hub", summary["model_type"]],
@@ -74,7 +116,7 @@ def write_model_card(folder: str | Path, repo_name: str, summary: dict, descript
     )
     dev = summary.get("eval_metrics", {})
     dev_line = (
-        f"Dev evaluation at the end of training (`{summary.get('eval_data')}`, "
+        f"Dev evaluation at the end of training (`{without_home(str(summary.get('eval_data')))}`, "
         f"{summary.get('eval_image_size', 256)}x{summary.get('eval_image_size', 256)} centre crops): PSNR "
         f"{dev['eval_psnr']:.2f} dB vs {dev['eval_psnr_gray']:.2f} dB for the gray image, colourfulness "
         f"{dev['eval_colourfulness']:.1f} vs {dev['eval_colourfulness_truth']:.1f} for the ground truth."
@@ -91,7 +133,9 @@ def write_model_card(folder: str | Path, repo_name: str, summary: dict, descript
         + "".join(f"Run {index} (the next run starts from its weights):\n\n{run_lines(run)}\n"
                   for index, run in enumerate(summary.get("earlier_runs", []), start=1))
         + ("Final run:\n\n" if summary.get("earlier_runs") else "")
-        + f"{run_lines(summary)}- parameters: {summary['parameters'] / 1e6:.2f} M\n\n{dev_line}",
+        + f"{run_lines(summary)}- parameters: {summary['parameters'] / 1e6:.2f} M\n"
+        + "".join(f"- {note}\n" for note in summary.get("notes", []))
+        + f"\n{dev_line}",
     ]
     if calibration:
         table = calibration["table"]
@@ -99,7 +143,7 @@ def write_model_card(folder: str | Path, repo_name: str, summary: dict, descript
         sections.append(
             f"## Chroma calibration\n\n`preprocessor_config.json` sets `chroma_gain: "
             f"{calibration.get('saved_chroma_gain', gain)}`: predicted chroma is multiplied by it before the user's "
-            f"saturation{temperature_note(calibration)}. It was chosen on `{calibration['data']}` (a dev set, "
+            f"saturation{temperature_note(calibration)}. It was chosen on `{without_home(calibration['data'])}` (a dev set, "
             "not an evaluation set) as the setting whose colourfulness is closest to the real photos' "
             f"({calibration['truth_colourfulness']:.1f}) among those whose PSNR stays within "
             f"{calibration.get('psnr_tolerance', 0.0)} dB of the gray image's "
@@ -110,7 +154,7 @@ def write_model_card(folder: str | Path, repo_name: str, summary: dict, descript
     if evaluations:
         sections.append("## Evaluation\n\nOutput vs ground truth in RGB; the gray row is the input itself (ab = 0). "
                         "CF = colourfulness (Hasler & Süsstrunk).\n\n" + metrics_table(evaluations))
-    sections.append("## Licence\n\n" + LICENCE_NOTE)
+    sections.append("## Licence\n\n" + LICENCE_NOTE.format(collections=collections))
     card = ModelCard.from_template(card_data, template_str="---\n{{ card_data }}\n---\n\n" + "\n\n".join(sections) + "\n")
     path = folder / "README.md"
     card.save(path)

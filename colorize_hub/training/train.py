@@ -211,6 +211,8 @@ def main(argv: list[str] | None = None) -> dict:
         **({"train_weights": [round(share, 4) for share in mix.shares]} if mix else {}),
         "train_images": sum(mix.sizes) if mix else len(train_dataset) if hasattr(train_dataset, "__len__") else None,
         "steps": trainer.state.global_step,
+        "images_seen": trainer.state.global_step * training_args.per_device_train_batch_size
+        * training_args.gradient_accumulation_steps * training_args.world_size,
         "wall_seconds": round(wall_seconds, 1),
         "hardware": hardware_description(),
         "processes": training_args.world_size,
