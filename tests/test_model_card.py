@@ -1,0 +1,31 @@
+"""Model cards written from a training summary: data sources of a weighted mix, licence, images seen, notes."""
+
+from pathlib import Path
+
+from colorize_hub.publishing.model_card import write_model_card
+
+SUMMARY = {
+    "command": f"colorize-hub train --train_data {Path.home()}/data/miniplaces/train {Path.home()}/data/tinyimagenet/train",
+    "model_type": "colorizer-encoder-unet",
+    "train_data": f"{Path.home()}/data/miniplaces/train + {Path.home()}/data/tinyimagenet/train",
+    "train_weights": [0.6, 0.4],
+    "steps": 100, "images_seen": 3200, "wall_seconds": 60.0, "hardware": "CPU test", "processes": 1,
+    "parameters": 1_000_000, "notes": ["finished after an interruption"],
+}
+
+
+def test_card_names_each_source_of_a_mix_its_share_and_their_licences(tmp_path):
+    card = write_model_card(tmp_path, "colorizer-test", SUMMARY, "A test model.").read_text()
+    assert "`miniplaces/train` (share 60%)" in card and "`tinyimagenet/train` (share 40%)" in card
+    assert "- places365\n- tiny-imagenet" in card  # Hub metadata: one dataset id per source
+    assert "MiniPlaces (Places), Tiny ImageNet (ImageNet)" in card
+    assert "UTKFace" not in card and "CIFAR-10" not in card  # only the collections this run used
+    assert "images seen: 3,200" in card and "- finished after an interruption" in card
+    assert str(Path.home()) + "/" not in card and "~/data/miniplaces/train" in card
+
+
+def test_card_of_an_unknown_folder_says_where_its_images_came_from(tmp_path):
+    summary = dict(SUMMARY, train_data="/photos/mine", train_weights=None, notes=[])
+    summary.pop("images_seen")
+    card = write_model_card(tmp_path, "colorizer-test", summary, "A test model.").read_text()
+    assert "`photos/mine` — images from `/photos/mine`" in card and "images seen" not in card
