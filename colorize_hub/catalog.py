@@ -1,14 +1,16 @@
 """Human names and one-line descriptions of checkpoints, for the demo's model list and `colorize-hub list`.
 
 The bundled checkpoints are described in `checkpoints/catalog.json`, beside them; any other checkpoint folder
-gets a readable name from its folder and the summary of its architecture's registry record.
+gets a readable name from its folder and the summary of its architecture's registry record. `listing()`, what
+`colorize-hub list` prints, reads only files (no torch), so it answers at once.
 """
 
 import functools
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
-from .checkpoints import BUNDLED_CHECKPOINTS
+from .checkpoints import BUNDLED_CHECKPOINTS, DEFAULT_MODEL, bundled_checkpoints
 
 CATALOG_FILE = "catalog.json"
 
@@ -23,12 +25,17 @@ def known_checkpoints(folder: Path = BUNDLED_CHECKPOINTS) -> dict[str, tuple[str
     return {name: (entry["name"], entry["description"]) for name, entry in entries.items()}
 
 
+def model_type_of(folder: Path) -> str:
+    """The model_type that `folder`/config.json declares ("" when it is unreadable)."""
+    try:
+        return str(json.loads((folder / "config.json").read_text()).get("model_type", ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
 def architecture_summary(folder: Path) -> str:
     """The registry's summary of the architecture in `folder`/config.json, or what the file names."""
-    try:
-        model_type = json.loads((folder / "config.json").read_text()).get("model_type", "")
-    except (OSError, ValueError, AttributeError):
-        model_type = ""
+    model_type = model_type_of(folder)
     from .models import MODEL_REGISTRY  # imports torch: only for folders the catalog does not describe
 
     record = MODEL_REGISTRY.get(model_type)
@@ -41,3 +48,26 @@ def describe(name: str, folder: Path) -> tuple[str, str]:
     if name in known:
         return known[name]
     return name.replace("-", " ").replace("_", " ").capitalize(), f"{architecture_summary(folder)} (checkpoint folder {name})"
+
+
+@dataclass(frozen=True)
+class ListedCheckpoint:
+    """One line of `colorize-hub list`."""
+
+    name: str
+    description: str
+    megabytes: float  # every file of the folder, as it lies on disk
+    is_default: bool
+
+
+def listing(folder: Path = BUNDLED_CHECKPOINTS) -> list[ListedCheckpoint]:
+    """Every checkpoint in `folder` with its catalog description, its size and whether it is DEFAULT_MODEL."""
+    known = known_checkpoints(folder)
+    rows = []
+    for name, path in bundled_checkpoints(folder).items():
+        # the registry's summary would load the model code (torch): a folder the catalog lacks says so instead
+        description = known[name][1] if name in known else f"a {model_type_of(path) or 'unknown'} checkpoint " \
+                                                           f"(no entry in {folder.name}/{CATALOG_FILE})"
+        size = sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
+        rows.append(ListedCheckpoint(name, description, size / 1e6, name == DEFAULT_MODEL))
+    return rows
