@@ -1,20 +1,26 @@
-"""`colorize()` and the "image-colorization" pipeline: both go through the same three steps."""
+"""`colorize()` and the "image-colorization" pipeline: both go through the same three steps, and both find a
+model the same way (bundled name, checkpoint folder, Hub id; `DEFAULT_MODEL` when none is named)."""
 
 import functools
 from pathlib import Path
 
 import torch
+import transformers
+import transformers.pipelines
 from PIL import Image
 from transformers import AutoModel, Pipeline, PreTrainedModel
 from transformers.pipelines import PIPELINE_REGISTRY
 
+from .checkpoints import DEFAULT_MODEL
 from .errors import ColorizationError
-from .loading import as_colorizer
+from .loading import as_colorizer, load_colorizer
+
+TASK = "image-colorization"
 
 
 def colorize(
     image,
-    model: "str | Path | PreTrainedModel",
+    model: "str | Path | PreTrainedModel" = DEFAULT_MODEL,
     render_size: int | None = None,
     saturation: float = 1.0,
     precision: str = "auto",
@@ -27,7 +33,7 @@ def colorize(
 
     Args:
         model: a bundled checkpoint name (`colorize-hub list`), a checkpoint folder, a Hub repo id, or a
-            loaded model. Loaded by name once, then cached.
+            loaded model; default `DEFAULT_MODEL` (colorizer-encoder-unet). Loaded by name once, then cached.
         render_size: side of the square the model sees (multiple of 32); lower gives bolder colour,
             higher finer colour boundaries. Default: the checkpoint's own (its preprocessor_config.json), 256
             for a model passed without one.
@@ -118,6 +124,30 @@ class ColorizationPipeline(Pipeline):
 
 
 def register_pipeline() -> None:
-    PIPELINE_REGISTRY.register_pipeline(
-        "image-colorization", pipeline_class=ColorizationPipeline, pt_model=AutoModel, type="image"
-    )
+    """Register the task, and make `transformers.pipeline` find its models as `colorize()` does."""
+    PIPELINE_REGISTRY.register_pipeline(TASK, pipeline_class=ColorizationPipeline, pt_model=AutoModel, type="image")
+    if not getattr(transformers.pipelines.pipeline, "finds_colorize_hub_checkpoints", False):
+        finding = _finding_checkpoints(transformers.pipelines.pipeline)
+        transformers.pipelines.pipeline = transformers.pipeline = finding
+
+
+def _finding_checkpoints(transformers_pipeline):
+    """`transformers.pipeline`, except that for this task a model given by name is loaded by `load_colorizer`.
+
+    transformers alone would take a bundled name, or `checkpoints/NAME` outside the source checkout, for a Hub
+    id and retry the Hub; `load_colorizer` resolves names, folders and Hub ids exactly as `colorize()` does, with
+    its safety checks (safetensors only, no code from the checkpoint) and its cache. Every other task, and a
+    model passed already loaded, goes to transformers unchanged.
+    """
+
+    @functools.wraps(transformers_pipeline)
+    def pipeline(task=None, model=None, *args, **kwargs):
+        named = model is None or isinstance(model, (str, Path))
+        if task == TASK and named and not args and kwargs.get("config") is None:
+            model, processor = load_colorizer(str(model if model is not None else DEFAULT_MODEL))
+            if kwargs.get("image_processor") is None:
+                kwargs["image_processor"] = processor
+        return transformers_pipeline(task, model, *args, **kwargs)
+
+    pipeline.finds_colorize_hub_checkpoints = True
+    return pipeline
