@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx2
 import numpy as np
 import pytest
 import torch
@@ -49,6 +50,18 @@ def checkpoint(tmp_path_factory):
     return folder
 
 
+def _refuse_network(request, **kwargs):
+    raise AssertionError(f"a test tried the network: {request.method} {request.url}")
+
+
+def _online_and_logged_in(patch) -> None:
+    """What the access check sees on a machine that reaches the Hub with a good token; any real request fails."""
+    patch.setattr(constants, "HF_HUB_OFFLINE", False)
+    patch.setattr(httpx2.Client, "send", lambda self, request, **kwargs: _refuse_network(request))
+    patch.setenv("HF_TOKEN", "hf_test_token")
+    patch.setattr(HfApi, "whoami", lambda self, token=None, cache=False: {"name": "test-org"})
+
+
 @pytest.fixture(scope="module")
 def pushed(checkpoint):
     """`colorize-hub push` with HfApi patched: (uploaded {name: bytes}, create_repo kwargs, upload_folder kwargs)."""
@@ -64,6 +77,7 @@ def pushed(checkpoint):
         calls["files"] = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
     with pytest.MonkeyPatch.context() as patch:
+        _online_and_logged_in(patch)
         patch.setattr(HfApi, "create_repo", create_repo)
         patch.setattr(HfApi, "upload_folder", upload_folder)
         assert cli.main(["push", str(checkpoint), "--repo-id", REPO_ID, "--private"]) == 0
@@ -195,3 +209,93 @@ def test_connection_errors_get_the_unreachable_message_too(monkeypatch):
         message = unreachable_hub_message("org/model", error)
     assert "unreachable (no connection)" in message and "local checkpoint folder" in message
     assert unreachable_hub_message("org/model", OSError("org/model is not a valid model identifier")) is None
+
+
+def _push_lines(capsys, *argv) -> tuple[int, list[str]]:
+    code = cli.main(["push", *argv])
+    captured = capsys.readouterr()
+    return code, (captured.out + captured.err).strip().splitlines()
+
+
+def _token(monkeypatch, token: str | None) -> None:
+    """The token HfApi finds: HF_TOKEN, or none at all (no variable, and the saved-token lookup finds nothing)."""
+    if token:
+        monkeypatch.setenv("HF_TOKEN", token)
+    else:
+        monkeypatch.delenv("HF_TOKEN", raising=False)
+        monkeypatch.setattr("colorize_hub.publishing.hub_access.get_token", lambda: None)
+
+
+def _answer(routes: dict):
+    """An httpx send that answers each URL path from `routes` (status code or exception), so no request leaves."""
+    def send(self, request, **kwargs):
+        answer = routes[request.url.path]
+        if isinstance(answer, Exception):
+            raise answer
+        return httpx2.Response(answer, request=request, json={"error": "test answer"})
+    return send
+
+
+def test_push_in_offline_mode_says_so_in_one_line(monkeypatch, capsys):
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(httpx2.Client, "send", lambda self, request, **kwargs: _refuse_network(request))
+    code, lines = _push_lines(capsys, "colorizer-gan", "--repo-id", REPO_ID)
+    assert code == 2 and len(lines) == 1 and "HF_HUB_OFFLINE=1" in lines[0], lines
+
+
+@pytest.mark.parametrize("token", [None, "hf_test_token"])
+def test_push_without_a_network_fails_fast_without_a_traceback(token, monkeypatch, capsys):
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    _token(monkeypatch, token)
+    refused = httpx2.ConnectError("[Errno -3] Temporary failure in name resolution")
+    monkeypatch.setattr(httpx2.Client, "send", _answer({"/": refused, "/api/whoami-v2": refused}))
+    code, lines = _push_lines(capsys, "colorizer-gan", "--repo-id", REPO_ID)
+    assert code == 2 and len(lines) <= 3 and "Traceback" not in "\n".join(lines), lines
+    assert "unreachable (ConnectError)" in lines[0] and "check the network connection" in lines[0]
+
+
+@pytest.mark.parametrize("token, whoami, expected", [
+    (None, 200, "not logged in to the Hugging Face Hub; log in once with `hf auth login`"),
+    ("hf_expired", 401, "refused the token (invalid or expired); log in once with `hf auth login`"),
+])
+def test_push_checks_the_login_before_anything_is_staged(token, whoami, expected, monkeypatch, capsys):
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    _token(monkeypatch, token)
+    monkeypatch.setattr(httpx2.Client, "send", _answer({"/": 200, "/api/whoami-v2": whoami}))
+    monkeypatch.setattr("colorize_hub.publishing.hub.stage_checkpoint", lambda *args, **kwargs: pytest.fail("staged"))
+    code, lines = _push_lines(capsys, "colorizer-gan", "--repo-id", REPO_ID)
+    assert code == 2 and len(lines) == 1 and expected in lines[0], lines
+
+
+def test_push_takes_bundled_names_like_colorize_and_export(monkeypatch, capsys):
+    code, lines = _push_lines(capsys, "colorizer-gan", "--repo-id", REPO_ID, "--dry-run")
+    assert code == 0 and lines[0] == f"would upload to {REPO_ID}:" and "  model.safetensors" in lines
+    uploaded = {}
+    with pytest.MonkeyPatch.context() as patch:
+        _online_and_logged_in(patch)
+        patch.setattr(HfApi, "create_repo", lambda self, repo_id, **kwargs: f"https://huggingface.co/{repo_id}")
+        patch.setattr(HfApi, "upload_folder", lambda self, *, folder_path, **kwargs: uploaded.update(
+            config=json.loads((Path(folder_path) / "config.json").read_text())))
+        code, lines = _push_lines(capsys, "colorizer-gan", "--repo-id", REPO_ID)
+    assert code == 0 and uploaded["config"]["model_type"] == "colorizer-gan", lines
+    code, lines = _push_lines(capsys, "colorizer-gann", "--repo-id", REPO_ID)  # a typo: named, with the near miss
+    assert code == 2 and len(lines) == 1 and "did you mean colorizer-gan?" in lines[0], lines
+
+
+PUSH_WITHOUT_NETWORK = r"""
+import sys, httpx2
+def refuse(self, request, **kwargs):
+    raise httpx2.ConnectError("[Errno 101] Network is unreachable", request=request)
+httpx2.Client.send = refuse
+from colorize_hub.cli import main
+sys.exit(main(["push", "colorizer-gan", "--repo-id", "test-org/colorizer-gan"]))
+"""
+
+
+def test_push_without_a_network_in_a_fresh_process_prints_one_line(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "0", "HF_TOKEN": "hf_test_token", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, "-c", PUSH_WITHOUT_NETWORK], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=120)
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and "Traceback" not in result.stderr, lines
+    assert lines[0].startswith("error: Cannot push: the Hugging Face Hub") and "unreachable" in lines[0]

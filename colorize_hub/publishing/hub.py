@@ -22,7 +22,9 @@ from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError
 from transformers.dynamic_module_utils import get_relative_import_files
 
 from .. import image_processing_colorization
+from ..checkpoints import hub_unreachable, local_checkpoint
 from ..errors import ColorizationError
+from . import hub_access
 from .model_card import description_of, load_calibration, load_summary, metrics_table, write_model_card
 
 logger = logging.getLogger(__name__)
@@ -152,8 +154,10 @@ def write_hub_card(checkpoint: Path, destination: Path, repo_id: str, model_type
 
 def stage_checkpoint(checkpoint: str | Path, destination: str | Path, repo_id: str,
                      metrics: list[str | Path] = ()) -> list[str]:
-    """Write into `destination` exactly the files that `push_checkpoint` uploads; returns their names."""
-    checkpoint, destination = Path(checkpoint), Path(destination)
+    """Write into `destination` exactly the files that `push_checkpoint` uploads; returns their names.
+
+    `checkpoint` is a checkpoint folder or a bundled name (as `colorize` and `export` take it)."""
+    checkpoint, destination = local_checkpoint(checkpoint), Path(destination)
     destination.mkdir(parents=True, exist_ok=True)
     config = _copy_model_files(checkpoint, destination)
     _copy_processor(checkpoint, destination)
@@ -163,19 +167,31 @@ def stage_checkpoint(checkpoint: str | Path, destination: str | Path, repo_id: s
 
 
 def push_checkpoint(checkpoint: str | Path, repo_id: str, private: bool = False, metrics: list[str | Path] = (),
-                    commit_message: str | None = None, token: str | None = None) -> str:
-    """Create the model repo (if needed) and upload the staged checkpoint in one commit; returns the repo URL."""
-    api = HfApi(token=token)
+                    commit_message: str | None = None, token: str | None = None, api: HfApi | None = None) -> str:
+    """Create the model repo (if needed) and upload the staged checkpoint in one commit; returns the repo URL.
+
+    `api`: an `HfApi` that has passed `hub_access.check_hub_access` (the command line checks before it loads the
+    model code); by default a new one, checked here, before anything is staged.
+    """
+    folder = local_checkpoint(checkpoint)
+    if api is None:
+        api = HfApi(token=token)
+        hub_access.check_hub_access(api)
     with tempfile.TemporaryDirectory(prefix="colorize-hub-push-") as staging:
-        files = stage_checkpoint(checkpoint, staging, repo_id, metrics)
+        files = stage_checkpoint(folder, staging, repo_id, metrics)
         try:
             url = api.create_repo(repo_id, private=private, repo_type="model", exist_ok=True)
             logger.info("uploading %s to %s", files, repo_id)
             api.upload_folder(repo_id=repo_id, folder_path=staging, repo_type="model", delete_patterns=STALE_PATTERNS,
-                              commit_message=commit_message or f"Upload {Path(checkpoint).name} with colorize_hub")
+                              commit_message=commit_message or f"Upload {folder.name} with colorize_hub")
         except (HfHubHTTPError, LocalTokenNotFoundError, OSError) as error:
             raise ColorizationError(
-                f"Upload to {repo_id} failed: {error}. Log in once with `hf auth login` (or set HF_TOKEN) using a "
-                "token with write access to that namespace, and check that the Hub is reachable."
+                f"Upload to {repo_id} failed: {hub_access.first_line(error)}. Log in once with `hf auth login` (or set "
+                "HF_TOKEN) using a token with write access to that namespace, and check that the Hub is reachable."
             ) from error
+        except Exception as error:  # noqa: BLE001 - a connection lost mid-upload (httpx) is no OSError
+            if hub_unreachable(error):
+                raise ColorizationError(f"Upload to {repo_id} failed: the connection to the Hub was lost "
+                                        f"({type(error).__name__}); check the network, then push again.") from error
+            raise
     return str(url)
