@@ -3,6 +3,9 @@
 `train` and `evaluate` have their own parsers (every TrainingArguments flag, the evaluation options) and are
 handed the rest of the command line before argparse sees it. Exit codes: 0 done, 1 some inputs failed (the rest
 were done), 2 nothing could be done (bad model, bad arguments, refused output).
+
+Each subcommand imports what it needs when it runs, and checks a model name before that: `--help`, `list` and a
+mistyped name answer at once, without loading torch (seconds on a busy machine).
 """
 
 import argparse
@@ -10,6 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
+from .checkpoints import BUNDLED_CHECKPOINTS, DEFAULT_MODEL, local_checkpoint, resolve_checkpoint
 from .errors import ColorizationError
 
 MODEL_HELP = "bundled checkpoint name, checkpoint folder or Hub repo id (ORG/NAME)"
@@ -17,15 +21,27 @@ RENDER_HELP = "side of the square the model sees, a multiple of 32 (default: the
 
 
 def _list(args: argparse.Namespace) -> int:
-    from . import MODEL_REGISTRY, bundled_checkpoints
+    from .catalog import listing
 
-    print("architectures:", ", ".join(MODEL_REGISTRY))
-    checkpoints = bundled_checkpoints()
-    print("bundled checkpoints:", ", ".join(checkpoints) if checkpoints else "(none in checkpoints/)")
+    rows = listing()
+    print(f"bundled checkpoints ({BUNDLED_CHECKPOINTS}):" if rows else f"no checkpoints in {BUNDLED_CHECKPOINTS}")
+    width = max((len(row.name) for row in rows), default=0) + 3
+    for row in rows:
+        name = f"{row.name} *" if row.is_default else row.name
+        print(f"  {name:<{width}}{row.megabytes:5.1f} MB  {row.description}")
+    if any(row.is_default for row in rows):
+        print("* the default model (colorize(), `colorize-hub colorize` and `video` without --model)")
+    if args.architectures:  # the registry is the model code itself: this loads torch
+        from .models import MODEL_REGISTRY
+
+        print("\narchitectures (`colorize-hub train --model NAME`):")
+        for name, record in MODEL_REGISTRY.items():
+            print(f"  {name:<{width}}{record.summary}")
     return 0
 
 
 def _colorize(args: argparse.Namespace) -> int:
+    resolve_checkpoint(args.model)  # a mistyped name fails here, before torch loads
     from .media.batch import BatchReport, plan, run_jobs, single_job
     from .image_decoding import IMAGE_SUFFIXES
 
@@ -46,6 +62,7 @@ def _colorize(args: argparse.Namespace) -> int:
 
 
 def _video(args: argparse.Namespace) -> int:
+    resolve_checkpoint(args.model)
     from .media.video import colorize_video
 
     report = colorize_video(args.input, args.output, args.model, args.render_size, args.saturation,
@@ -59,20 +76,30 @@ def _video(args: argparse.Namespace) -> int:
 def _push(args: argparse.Namespace) -> int:
     import tempfile
 
-    from .publishing.hub import push_checkpoint, stage_checkpoint
-
+    folder = local_checkpoint(args.checkpoint)  # a folder or a bundled name, as `colorize` and `export` take
     if args.dry_run:
+        from .publishing.hub import stage_checkpoint
+
         with tempfile.TemporaryDirectory() as staging:
-            files = stage_checkpoint(args.checkpoint, staging, args.repo_id, args.metrics)
+            files = stage_checkpoint(folder, staging, args.repo_id, args.metrics)
             print(f"would upload to {args.repo_id}:", *files, sep="\n  ")
         return 0
-    url = push_checkpoint(args.checkpoint, args.repo_id, private=args.private, metrics=args.metrics,
-                          commit_message=args.commit_message)
-    print(f"{args.checkpoint} -> {url}")
+    from huggingface_hub import HfApi
+
+    from .publishing.hub_access import check_hub_access
+
+    api = HfApi()
+    check_hub_access(api)  # network and login first: a push that cannot work says so at once, in one line
+    from .publishing.hub import push_checkpoint
+
+    url = push_checkpoint(folder, args.repo_id, private=args.private, metrics=args.metrics,
+                          commit_message=args.commit_message, api=api)
+    print(f"{folder} -> {url}")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
+    resolve_checkpoint(args.checkpoint)
     from .publishing.onnx_export import export_onnx
 
     path = export_onnx(args.checkpoint, args.onnx, render_size=args.render_size)
@@ -89,7 +116,7 @@ def _subcommand(commands, name: str, help: str, examples: list[str], run) -> arg
 
 
 def _image_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help=MODEL_HELP)
+    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"{MODEL_HELP} (default: {DEFAULT_MODEL})")
     parser.add_argument("--render-size", type=int, default=None, help=RENDER_HELP)
     parser.add_argument("--saturation", type=float, default=1.0,
                         help="chroma multiplier: 0 gray, 1 as predicted, 2 vivid")
@@ -105,9 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                       "(all TrainingArguments; see train --help)")
     commands.add_parser("evaluate", add_help=False,
                         help="PSNR, SSIM, ΔE2000 and colourfulness of models against colour photos")
-    _subcommand(commands, "list", "list the architectures and the bundled checkpoints", [""], _list)
+    listing = _subcommand(commands, "list", "list the bundled checkpoints: description, size, the default",
+                          ["", "--architectures"], _list)
+    listing.add_argument("--architectures", action="store_true",
+                         help="also list the architectures that `train` builds (loads the model code)")
 
     one = _subcommand(commands, "colorize", "colorize image files, folders (recursively) and globs", [
+        "old.jpg -o old_color.png                       (the default model)",
         "old.jpg -o old_color.png --model NAME          (NAME: see `colorize-hub list`)",
         "scans/ 'more/**/*.tif' -o colored/ --model NAME --render-size 384 --compare",
         "family/ -o family_color/ --model ORG/REPO --saturation 1.3 --overwrite",
@@ -132,11 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
     _image_options(video)
 
     push = _subcommand(commands, "push", "publish a checkpoint to the Hugging Face Hub with its model card", [
-        "checkpoints/NAME --repo-id ORG/NAME",
+        "NAME --repo-id ORG/NAME                      (NAME: a bundled checkpoint or its folder)",
         "checkpoints/NAME --repo-id ORG/NAME --private --metrics results/kodak24/metrics.json",
         "checkpoints/NAME --repo-id ORG/NAME --dry-run",
     ], _push)
-    push.add_argument("checkpoint", help="checkpoint folder (config.json, model.safetensors, ...)")
+    push.add_argument("checkpoint", help="checkpoint folder (config.json, model.safetensors, ...) or bundled name")
     push.add_argument("--repo-id", required=True, help="Hub model repo, ORG/NAME (created if it does not exist)")
     push.add_argument("--private", action="store_true", help="create the repo private")
     push.add_argument("--metrics", nargs="*", default=[],
