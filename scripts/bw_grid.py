@@ -2,7 +2,7 @@
 
     python scripts/bw_grid.py --data ../shared/data/bw --out results/bw --models colorizer-fusion colorizer-gan
 
-Writes grid.png (first column the input, then one column per model, each at its checkpoint's own render size
+Writes grid.jpg (first column the input, then one column per model, each at its checkpoint's own render size
 and calibrated chroma) and photos.txt (the photos, in row order). Photos are shrunk to 1024 px on their longer
 side before colorizing, as a user's upload of a large scan would be shown.
 """
@@ -21,7 +21,7 @@ PHOTOS = (
     "ddcolor_Detroit circa 1915.jpg", "CorkKids1910.jpg", "sioux.jpg", "1890sTouristsEgypt.png",
     "1900sDaytonaBeach.png", "AnselAdamsAdobe.jpg", "dustbowl_people.jpg", "marilyn_woods.jpg",
 )
-CELL = 320  # side of one grid cell, px
+CELL = 256  # side of one grid cell, px
 LABEL_HEIGHT = 22
 
 
@@ -54,9 +54,9 @@ def main() -> None:
             photo = opened.convert("RGB")
         photo.thumbnail((1024, 1024))
         rows.append([photo] + [colorize_hub.colorize(photo, model=model) for model in args.models])
-    grid(rows, ["input"] + [Path(model).name for model in args.models]).save(out / "grid.png", optimize=True)
+    grid(rows, ["input"] + [Path(model).name for model in args.models]).save(out / "grid.jpg", quality=85)
     (out / "photos.txt").write_text("\n".join(PHOTOS) + "\n")
-    print(f"wrote {out / 'grid.png'}: {len(PHOTOS)} photos x {len(args.models)} models")
+    print(f"wrote {out / 'grid.jpg'}: {len(PHOTOS)} photos x {len(args.models)} models")
 
 
 if __name__ == "__main__":
