@@ -86,6 +86,21 @@ def test_existing_outputs_are_kept_unless_overwrite(photos, model_folder, capsys
     assert Image.open(out / "a_color.png").size == (80, 60)
 
 
+def test_a_rerun_adds_the_comparison_strip_an_interrupted_run_left_out(photos, model_folder, capsys):
+    out = photos / "out"
+    args = ["colorize", str(photos / "inputs" / "a.png"), "-o", str(out), "--model", model_folder, "--compare", "-q"]
+    assert cli.main(args) == 0
+    colour = (out / "a_color.png").read_bytes()
+    strip = np.asarray(Image.open(out / "a_compare.png"))
+    (out / "a_compare.png").unlink()  # the run was cut between the two files
+    assert cli.main(args) == 0
+    assert "0 colorized, 1 finished (comparison strip added), 0 skipped" in capsys.readouterr().out
+    assert (out / "a_color.png").read_bytes() == colour  # the colour output is kept as it was
+    assert np.array_equal(np.asarray(Image.open(out / "a_compare.png")), strip)
+    assert cli.main(args) == 0 and "0 colorized, 1 skipped" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["a_color.png", "a_compare.png"]  # no temporary files left
+
+
 def test_an_output_folder_that_would_overwrite_an_input_is_refused(photos, model_folder, capsys):
     victim = photos / "inputs" / "a_color.png"  # an input whose name an output would take
     Image.new("L", (40, 40), 128).save(victim)

@@ -2,7 +2,10 @@
 
 Safety rules, because a batch tool is run on people's only copies of their photos:
 - inputs are never written: a run whose outputs would replace any input is refused before it starts;
-- an existing output is skipped (reported) unless `overwrite=True`;
+- an existing output is skipped (reported) unless `overwrite=True`; a run cut short is finished by running it
+  again: every file is written under a temporary name and renamed when complete, so an output that exists is
+  whole, and a photo whose colour output exists but whose comparison strip does not gets the strip, made from
+  that output;
 - a bad image is reported and skipped; the rest of the batch goes on; the caller gets the failures.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import glob
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,9 +46,11 @@ class BatchReport:
     done: list[Path] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
+    finished: list[Path] = field(default_factory=list)  # an earlier run's output existed; its strip was added
 
     def summary(self) -> str:
-        return f"{len(self.done)} colorized, {len(self.skipped)} skipped, {len(self.failed)} failed"
+        finished = f", {len(self.finished)} finished (comparison strip added)" if self.finished else ""
+        return f"{len(self.done)} colorized{finished}, {len(self.skipped)} skipped, {len(self.failed)} failed"
 
 
 def _is_image(path: Path) -> bool:
@@ -114,15 +120,41 @@ def side_by_side(gray: Image.Image, colour: Image.Image) -> Image.Image:
     return strip
 
 
+def save_whole(image: Image.Image, path: Path) -> None:
+    """Write `image` under a temporary name beside `path`, then rename it: `path` is never half-written."""
+    kind = Image.registered_extensions().get(path.suffix.lower())
+    if kind is None:
+        raise ColorizationError(f"Cannot write {path.name}: {path.suffix or 'no extension'} is not an image type; "
+                                "name the output .png or .jpg.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        image.save(partial, format=kind)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def save_compare(result: Image.Image, path: Path) -> None:
+    """The comparison strip of a colorized result: its gray (the output's own L with ab = 0, exactly the input's
+    lightness) beside it."""
+    from ..evaluation.protocol import gray_image
+
+    save_whole(side_by_side(gray_image(result.convert("RGB")), result), path)
+
+
 def run_job(job: Job, model, render_size: int | None, saturation: float) -> None:
     """Colorize one image and write its outputs (the comparison strip too when asked)."""
     result = colorize(job.source, model=model, render_size=render_size, saturation=saturation)
-    job.output.parent.mkdir(parents=True, exist_ok=True)
-    result.save(job.output)
+    save_whole(result, job.output)
     if job.compare is not None:
-        from ..evaluation.protocol import gray_image  # the output's own L with ab = 0: exactly the input's lightness
+        save_compare(result, job.compare)
 
-        side_by_side(gray_image(result.convert("RGB")), result).save(job.compare)
+
+def finish_compare(job: Job) -> None:
+    """An earlier run wrote the colour output but not its strip: make the strip from that output."""
+    with Image.open(job.output) as opened:
+        save_compare(opened.convert("RGB"), job.compare)
 
 
 def single_job(source: str | Path, output: str | Path, compare: bool = False) -> Job:
@@ -144,11 +176,15 @@ def run_jobs(jobs: list[Job], model: str, render_size: int | None = None, satura
     if jobs:
         load_colorizer(str(model))
     for job in tqdm(jobs, desc="colorize", unit="image", disable=not progress):
-        existing = [p for p in (job.output, job.compare) if p is not None and p.exists()]
-        if existing and not overwrite:
-            report.skipped.append((job.source, f"{existing[0]} exists (use --overwrite to replace it)"))
+        strip_missing = job.compare is not None and not job.compare.exists()
+        if job.output.exists() and not overwrite and not strip_missing:
+            report.skipped.append((job.source, f"{job.output} exists (use --overwrite to replace it)"))
             continue
         try:
+            if job.output.exists() and not overwrite:
+                finish_compare(job)
+                report.finished.append(job.source)
+                continue
             run_job(job, str(model), render_size, saturation)
         except ColorizationError as error:
             report.failed.append((job.source, str(error)))
