@@ -95,6 +95,13 @@ def test_semantic_top1_for_tiny_imagenet_val_photos_named_in_its_annotations(tin
     assert "top1" in results[str(tiny_checkpoint)] and results[GRAY]["top1_truth"] in (0.0, 1.0)
 
 
+def test_tiny_imagenet_annotations_are_found_above_val_images_as_extracted(tmp_path):
+    # the extracted copy: tinyimagenet/val_annotations.txt beside tinyimagenet/val/, photos in val/images/
+    (tmp_path / "val" / "images").mkdir(parents=True)
+    (tmp_path / "val_annotations.txt").write_text("val_3.JPEG\tn02123045\t0\t0\t63\t63\n")
+    assert imagenet_label(tmp_path / "val" / "images" / "val_3.JPEG") == 281
+
+
 def test_chroma_gain_is_the_most_natural_one_that_keeps_psnr_above_gray():
     from colorize_hub.evaluation.calibration import choose_gain
 

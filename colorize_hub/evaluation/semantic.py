@@ -31,8 +31,9 @@ def imagenet_label(path: Path) -> int | None:
 
 @lru_cache(maxsize=8)
 def _annotated_wnids(folder: Path) -> dict[str, str]:
-    """File name -> wnid from a `val_annotations.txt` (tab-separated: name, wnid, box) in `folder` or its parent."""
-    for candidate in (folder / ANNOTATIONS, folder.parent / ANNOTATIONS):
+    """File name -> wnid from a `val_annotations.txt` (tab-separated: name, wnid, box) in `folder` or up to two
+    folders above it (Tiny ImageNet keeps it beside val/images/; the extracted copy one level higher)."""
+    for candidate in (folder / ANNOTATIONS, folder.parent / ANNOTATIONS, folder.parent.parent / ANNOTATIONS):
         if candidate.is_file():
             rows = (line.split("\t") for line in candidate.read_text().splitlines() if line.strip())
             return {row[0]: row[1] for row in rows if len(row) >= 2}
