@@ -176,12 +176,12 @@ def run_jobs(jobs: list[Job], model: str, render_size: int | None = None, satura
     if jobs:
         load_colorizer(str(model))
     for job in tqdm(jobs, desc="colorize", unit="image", disable=not progress):
-        strip_missing = job.compare is not None and not job.compare.exists()
-        if job.output.exists() and not overwrite and not strip_missing:
+        resume = job.output.exists() and not overwrite  # an earlier run's output is kept
+        if resume and (job.compare is None or job.compare.exists()):
             report.skipped.append((job.source, f"{job.output} exists (use --overwrite to replace it)"))
             continue
         try:
-            if job.output.exists() and not overwrite:
+            if resume:
                 finish_compare(job)
                 report.finished.append(job.source)
                 continue
