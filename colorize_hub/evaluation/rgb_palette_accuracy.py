@@ -26,8 +26,10 @@ CHUNK = 1 << 18  # pixels per distance computation, so (CHUNK, K) distances stay
 
 def photo_pixels(folder: str | Path) -> torch.Tensor:
     """Every pixel of every photo under `folder`, as RGB in [0, 1]: (N, 3) float32."""
-    pixels = [np.asarray(Image.open(path).convert("RGB"), dtype=np.uint8).reshape(-1, 3)
-              for path in image_files(folder)]
+    pixels = []
+    for path in image_files(folder):
+        with Image.open(path) as image:  # closed at once: thousands of training photos
+            pixels.append(np.asarray(image.convert("RGB"), dtype=np.uint8).reshape(-1, 3))
     return torch.from_numpy(np.concatenate(pixels)).float() / 255
 
 

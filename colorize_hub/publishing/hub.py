@@ -186,8 +186,8 @@ def push_checkpoint(checkpoint: str | Path, repo_id: str, private: bool = False,
                               commit_message=commit_message or f"Upload {folder.name} with colorize_hub")
         except (HfHubHTTPError, LocalTokenNotFoundError, OSError) as error:
             raise ColorizationError(
-                f"Upload to {repo_id} failed: {hub_access.first_line(error)}. Log in once with `hf auth login` (or set "
-                "HF_TOKEN) using a token with write access to that namespace, and check that the Hub is reachable."
+                f"Upload to {repo_id} failed: {hub_access.first_line(error)}; {hub_access.LOGIN}, and check that the "
+                "Hub is reachable."
             ) from error
         except Exception as error:  # noqa: BLE001 - a connection lost mid-upload (httpx) is no OSError
             if hub_unreachable(error):
