@@ -9,19 +9,21 @@ Hugging Face Space (see README.md's front matter). Public API endpoints, usable 
 import argparse
 import atexit
 import logging
+import math
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import gradio as gr
-import torch
-from PIL import Image
+from transformers.utils import logging as transformers_logging
 
-from colorize_hub import ColorizationError, ColorizationImageProcessor, bundled_checkpoints, colorize, load_colorizer
+from colorize_hub import DEFAULT_MODEL, ColorizationError, bundled_checkpoints, load_colorizer
 from colorize_hub import demo_files
-from colorize_hub.catalog import describe
+from colorize_hub.catalog import best_first, describe, good_for
 from colorize_hub.demo_files import MAX_FILE_SIZE, check_files_first, is_served, readable_upload, stored_results
+from colorize_hub.demo_runs import (DEFAULT_MAX_PIXELS, RENDER_MAX, RENDER_MIN, RENDER_STEP, check_request,
+                                    load_photo, run_model, user_error)
 
 logger = logging.getLogger("colorize_hub.app")
 
@@ -35,15 +37,27 @@ DESCRIPTION = (
 COMPARE_ALL = "compare-all"
 CHECKPOINTS_ENV = "COLORIZE_HUB_CHECKPOINTS"
 MAX_PIXELS_ENV = "COLORIZE_HUB_MAX_PIXELS"  # refuse photos with more pixels (checked before decoding)
-DEFAULT_MAX_PIXELS = ColorizationImageProcessor.max_pixels  # 50 megapixels
 QUEUE = {"max_size": 16, "default_concurrency_limit": 1}  # one model run at a time: each uses every CPU core
-RENDER_MIN, RENDER_MAX, RENDER_STEP = 128, 512, 32
 EXAMPLES = sorted((Path(__file__).resolve().parent / "examples").glob("*.jpg"))
+RESULT_HEIGHT = 640  # px: the result pane; a portrait photo fills its height, a landscape its width
+WAITING = {  # the result pane before there is a result: what will appear there (not an upload box)
+    "one": "Your photo in colour will appear here, with a slider to compare it with the black-and-white original.",
+    "all": "Every model's colour version of your photo will appear here, side by side, each with its name.",
+}
+CSS = (
+    # errors are shown once, as the message box: the pane keeps its last result instead of a red "Error" badge
+    "#result [data-testid=status-tracker]:has(.error), #gallery [data-testid=status-tracker]:has(.error) "
+    "{ display: none; }\n"
+    # Compare all: the gallery grows with its rows, so every model and its caption show without scrolling inside it
+    "#gallery, #gallery .grid-wrap { height: auto !important; max-height: none !important; overflow-y: visible; }\n"
+    "#gallery .caption-label { max-width: 100%; }"
+)
+
 
 def default_checkpoints() -> dict[str, Path]:
-    """$COLORIZE_HUB_CHECKPOINTS when set (tests, other deployments), else the bundled checkpoints/."""
+    """$COLORIZE_HUB_CHECKPOINTS when set (tests, other deployments), else the bundled checkpoints/; best first."""
     folder = os.environ.get(CHECKPOINTS_ENV)
-    return bundled_checkpoints(folder) if folder else bundled_checkpoints()
+    return best_first(bundled_checkpoints(folder) if folder else bundled_checkpoints())
 
 
 def max_pixels_from_env() -> int:
@@ -62,81 +76,39 @@ def max_pixels_from_env() -> int:
 
 
 def model_choices(checkpoints: dict[str, Path]) -> list[tuple[str, str]]:
-    """Dropdown (label, value) pairs; the value is the checkpoint name the API takes."""
-    choices = [(" — ".join(describe(name, folder)), name) for name, folder in checkpoints.items()]
-    return choices + [("Compare all models — run every model above on the photo", COMPARE_ALL)]
+    """Dropdown (label, value) pairs, in the order given: a short label (name, what it is good for); the value is
+    the checkpoint name the API takes."""
+    choices = [(" — ".join(filter(None, [describe(name, folder)[0], good_for(name)])), name)
+               for name, folder in checkpoints.items()]
+    return choices + [("Compare all models", COMPARE_ALL)]
 
 
-def check_request(image: str | None, render_size: float, saturation: float) -> int:
-    """Refuse what the sliders cannot produce (API callers can send anything); return render size as int."""
-    if image is None:
-        raise gr.Error("Upload a black-and-white photo first (PNG, JPEG, WebP, TIFF...).")
-    try:
-        size = int(render_size)
-        size_ok = size == render_size and RENDER_MIN <= size <= RENDER_MAX and not size % RENDER_STEP
-    except (TypeError, ValueError, OverflowError):  # None, NaN, infinity, text
-        size_ok = False
-    if not size_ok:
-        raise gr.Error(f"Render size must be a multiple of {RENDER_STEP} from {RENDER_MIN} to {RENDER_MAX}.")
-    try:
-        saturation_ok = 0 <= saturation <= 2  # False for NaN
-    except TypeError:
-        saturation_ok = False
-    if not saturation_ok:
-        raise gr.Error("Saturation must be between 0 (gray) and 2 (twice as vivid).")
-    return size
+def model_info(model: str, checkpoints: dict[str, Path]) -> str:
+    """The line under the dropdown: the chosen model's whole description."""
+    if model == COMPARE_ALL:
+        return f"Runs all {len(checkpoints)} models on your photo and shows them side by side."
+    return describe(model, checkpoints[model])[1] if model in checkpoints else ""
 
 
-def human_message(error: Exception, image: str) -> str:
-    """The library's message, with the server's upload path shortened to the file's name."""
-    return str(error).replace(str(image), Path(image).name)
-
-
-def run_model(image: str, name: str, folder: Path, render_size: int, saturation: float,
-              max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """colorize() with its ColorizationError (bad input, bad checkpoint) shown to the user as a gr.Error.
-
-    Server paths are replaced by the photo's file name and the checkpoint's name; an unexpected failure is
-    logged here with its traceback and reaches the user as a short message, and the app carries on.
-    """
-    try:
-        return colorize(image, model=str(folder), render_size=render_size, saturation=saturation,
-                        max_pixels=max_pixels)
-    except ColorizationError as error:
-        raise gr.Error(human_message(error, image).replace(str(folder), name)) from error
-    except Exception as error:  # noqa: BLE001 - RuntimeError, MemoryError...: one request fails, not the app
-        logger.exception("Colorizing %s with %s failed", image, folder)
-        raise gr.Error("The model could not process this photo; try a smaller render size or image.") from error
-
-
-def gray_version(image: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """The 'before' image: the photo's own CIE L with no colour, the exact lightness the result keeps.
-
-    It also checks the upload: a photo that cannot be used gives a gr.Error saying why, before any model runs.
-    """
-    processor = ColorizationImageProcessor()
-    try:
-        loaded = processor.load_image(image, max_pixels=max_pixels)
-        no_colour = torch.zeros(1, 2, 1, 1)
-        return processor.post_process_colorization(no_colour, [loaded.lightness], alpha=[loaded.alpha])[0]
-    except ColorizationError as error:
-        raise gr.Error(human_message(error, image)) from error
-    except Exception as error:  # noqa: BLE001
-        logger.exception("Reading %s failed", image)
-        raise gr.Error("This photo could not be read; upload it again as PNG or JPEG.") from error
+def gallery_columns(count: int) -> int:
+    """Columns for `count` results, so that every one shows at once with its caption: 2 up to 4, else 3."""
+    return 2 if count <= 4 else 3
 
 
 def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | None = None) -> gr.Blocks:
     """The Blocks app on `checkpoints` (name -> folder); default: $COLORIZE_HUB_CHECKPOINTS or checkpoints/.
 
+    Models are listed best first (checkpoints/catalog.json's order, others after them); DEFAULT_MODEL, where it is
+    served, is selected at start, else the first.
+
     `max_pixels`: photos with more pixels are refused before decoding; default $COLORIZE_HUB_MAX_PIXELS, else 50 MP.
     """
-    checkpoints = default_checkpoints() if checkpoints is None else dict(checkpoints)
+    checkpoints = default_checkpoints() if checkpoints is None else best_first(dict(checkpoints))
     max_pixels = max_pixels_from_env() if max_pixels is None else max_pixels
     if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels <= 0:
         raise ColorizationError(f"max_pixels must be a positive whole number of pixels; got {max_pixels!r}.")
     choices = model_choices(checkpoints)
-    first = choices[0][1]  # the first checkpoint, or Compare all when there is none
+    first = DEFAULT_MODEL if DEFAULT_MODEL in checkpoints else choices[0][1]  # Compare all when there is none
     one = first != COMPARE_ALL
     downloads = tempfile.mkdtemp(prefix="colorize_hub_downloads_")
     atexit.register(shutil.rmtree, downloads, ignore_errors=True)
@@ -145,32 +117,32 @@ def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | Non
         """Colorize with one model; returns (before, after) for the slider."""
         size = check_request(image, render_size, saturation)
         if model == COMPARE_ALL:
-            raise gr.Error("Compare all models has its own button (API: /compare_all); /colorize takes one model.")
+            raise user_error("Compare all models has its own button (API: /compare_all); /colorize takes one model.")
         if not is_served(model, checkpoints):  # None, a list; the dropdown itself refuses names it does not list
-            raise gr.Error("Choose a model first.")
-        before = gray_version(image, max_pixels)
-        return before, run_model(image, model, checkpoints[model], size, float(saturation), max_pixels)
+            raise user_error("Choose a model first.")
+        photo, before = load_photo(image, max_pixels)
+        return before, run_model(photo, image, model, checkpoints[model], size, float(saturation), max_pixels)
 
     def compare_all(image: str | None, render_size: float, saturation: float, progress=gr.Progress()):
         """Colorize with every model; returns (image, human name) pairs for the gallery.
 
-        A model that fails (a damaged checkpoint) is left out with a warning; a photo that cannot be used,
-        or every model failing, is an error.
+        The photo is decoded once for all models. A model that fails (a damaged checkpoint) is left out with a
+        warning; a photo that cannot be used, or every model failing, is an error.
         """
         size = check_request(image, render_size, saturation)
         if not checkpoints:
-            raise gr.Error("No model is available: the checkpoint folder holds no checkpoint.")
-        gray_version(image, max_pixels)  # refuse a bad photo once, before any model runs
+            raise user_error("No model is available: the checkpoint folder holds no checkpoint.")
+        photo, _ = load_photo(image, max_pixels)  # refuses a bad photo once, before any model runs
         results, failures = [], []
         for index, (name, folder) in enumerate(checkpoints.items()):
             human = describe(name, folder)[0]
             progress((index, len(checkpoints)), desc=f"Colorizing with {human}")
             try:
-                results.append((run_model(image, name, folder, size, float(saturation), max_pixels), human))
+                results.append((run_model(photo, image, name, folder, size, float(saturation), max_pixels), human))
             except gr.Error as error:
                 failures.append(f"{human}: {error.message}")
         if not results:
-            raise gr.Error("No model could colorize this photo. " + " ".join(failures))
+            raise user_error("No model could colorize this photo. " + " ".join(failures))
         for failure in failures:
             gr.Warning(f"Left out {failure}")
         return results
@@ -179,19 +151,25 @@ def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | Non
         """The download button for the slider's result, named after a served model (demo_files.offer_download)."""
         return demo_files.offer_download(slider, image, model, checkpoints, Path(downloads))
 
-    def switch_mode(model: str):
-        """Show the slider and Colorize for one model, the gallery and its own button for Compare all."""
+    def show_pane(model: str, slider_value, gallery_value):
+        """What the result pane shows for the chosen model: its last result, or what will appear there; the
+        Colorize button of the mode; the chosen model's description."""
         one = model != COMPARE_ALL
-        return (gr.Button(visible=one), gr.Button(visible=not one), gr.ImageSlider(visible=one),
-                gr.Gallery(visible=not one), gr.DownloadButton(visible=False))
+        has_result = bool(slider_value) if one else bool(gallery_value)
+        return (gr.Button(visible=one), gr.Button(visible=not one),
+                gr.ImageSlider(visible=one and has_result), gr.Gallery(visible=not one and has_result),
+                gr.Markdown(WAITING["one" if one else "all"], visible=not has_result),
+                gr.DownloadButton(visible=False), model_info(model, checkpoints))
 
+    rows = max(1, math.ceil(len(checkpoints) / gallery_columns(len(checkpoints))))
     with gr.Blocks(title="colorize_hub", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
         with gr.Row():
-            with gr.Column():
+            with gr.Column(scale=2):
                 image = readable_upload(gr.Image(type="filepath", image_mode=None, label="Black-and-white photo",
                                                  sources=["upload", "clipboard"], elem_id="photo"))
                 model = gr.Dropdown(choices, value=first, label="Model", elem_id="model")
+                info = gr.Markdown(model_info(first, checkpoints), elem_id="model-info")
                 render_size = gr.Slider(RENDER_MIN, RENDER_MAX, value=256, step=RENDER_STEP, label="Render size (px)",
                                         info="Lower = bolder colour, higher = finer colour detail.")
                 saturation = gr.Slider(0, 2, value=1, step=0.05, label="Saturation",
@@ -200,18 +178,28 @@ def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | Non
                 compare_button = gr.Button("Colorize with every model", variant="primary", visible=not one)
                 if EXAMPLES:
                     gr.Examples([[str(path)] for path in EXAMPLES], inputs=[image], label="Examples")
-            with gr.Column():
+            with gr.Column(scale=3):
+                waiting = gr.Markdown(WAITING["one" if one else "all"], elem_id="waiting", container=True,
+                                      height=RESULT_HEIGHT // 2)  # a framed, empty pane with this text
                 slider = stored_results(gr.ImageSlider(type="filepath", image_mode=None, format="png",
-                                                       label="Before / after", visible=one, elem_id="result"))
-                gallery = gr.Gallery(label="Every model", format="png", columns=2, visible=not one,
+                                                       label="Before / after", visible=False, interactive=False,
+                                                       height=RESULT_HEIGHT, max_height=RESULT_HEIGHT,
+                                                       elem_id="result"))
+                gallery = gr.Gallery(label="Every model", format="png", columns=gallery_columns(len(checkpoints)),
+                                     rows=rows, height="auto", object_fit="contain", visible=False,
                                      buttons=["download", "fullscreen"], elem_id="gallery")
                 download = gr.DownloadButton("Download PNG", visible=False, elem_id="download")
-        model.change(switch_mode, model, [colorize_button, compare_button, slider, gallery, download],
+        model.change(show_pane, [model, slider, gallery],
+                     [colorize_button, compare_button, slider, gallery, waiting, download, info],
                      api_visibility="private")
         colorize_button.click(
             colorize_one, [image, model, render_size, saturation], slider, api_name="colorize"
+        ).success(show_pane, [model, slider, gallery],
+                  [colorize_button, compare_button, slider, gallery, waiting, download, info], api_visibility="private"
         ).success(offer_download, [slider, image, model], download, api_visibility="private")
-        compare_button.click(compare_all, [image, render_size, saturation], gallery, api_name="compare_all")
+        compare_button.click(compare_all, [image, render_size, saturation], gallery, api_name="compare_all").success(
+            show_pane, [model, slider, gallery], [colorize_button, compare_button, slider, gallery, waiting, download,
+                                                   info], api_visibility="private")
     check_files_first(demo, [image, slider])
     return demo
 
@@ -235,7 +223,7 @@ def launch(demo: gr.Blocks, **options) -> tuple:
     """Queue limits, upload cap and allocator settings in one place, for `python app.py`, the Space and the tests."""
     limit_malloc_arenas()
     demo.queue(**QUEUE)
-    return demo.launch(**{"max_file_size": MAX_FILE_SIZE, "theme": gr.themes.Soft(), **options})
+    return demo.launch(**{"max_file_size": MAX_FILE_SIZE, "theme": gr.themes.Soft(), "css": CSS, **options})
 
 
 def warm_up(checkpoints: dict[str, Path]) -> None:
@@ -260,15 +248,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Start-up prints one line per fact (models loaded, the address), not a progress bar per model or hints for
+    options the command line already has."""
     args = parse_args(argv)
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("colorize_hub").setLevel(logging.INFO)  # ours, without every HTTP request of httpx
+    transformers_logging.disable_progress_bar()  # one "Loading weights" bar per model otherwise
     checkpoints = default_checkpoints()
     if not checkpoints:
         logger.warning("No checkpoint found (checkpoints/ or $%s): the model list is empty", CHECKPOINTS_ENV)
     warm_up(checkpoints)
+    logger.info("Loaded %d models: %s", len(checkpoints), ", ".join(checkpoints))
     demo = build_demo(checkpoints, max_pixels=args.max_pixels)
-    launch(demo, server_name=args.host, server_port=args.port, share=args.share)
+    _, local_url, share_url = launch(demo, server_name=args.host, server_port=args.port, share=args.share,
+                                     quiet=True, prevent_thread_lock=True)
+    logger.info("Serving on %s%s (Ctrl+C stops)", local_url, f" and {share_url}" if share_url else "")
+    demo.block_thread()
 
 
 if __name__ == "__main__":

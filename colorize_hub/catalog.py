@@ -1,7 +1,8 @@
 """Human names and one-line descriptions of checkpoints, for the demo's model list and `colorize-hub list`.
 
-The bundled checkpoints are described in `checkpoints/catalog.json`, beside them; any other checkpoint folder
-gets a readable name from its folder and the summary of its architecture's registry record. `listing()`, what
+The bundled checkpoints are described in `checkpoints/catalog.json`, beside them, best first (the general models in
+the order of their dev-set results, then the specialists), each with a short "good for"; any other checkpoint folder
+gets a readable name from its folder and the summary of its architecture's registry record, and comes last. `listing()`, what
 `colorize-hub list` prints, reads only files (no torch), so it answers at once.
 """
 
@@ -16,13 +17,28 @@ CATALOG_FILE = "catalog.json"
 
 
 @functools.cache
-def known_checkpoints(folder: Path = BUNDLED_CHECKPOINTS) -> dict[str, tuple[str, str]]:
-    """checkpoint name -> (human name, one-line description), from `folder`/catalog.json (empty without one)."""
+def catalog_entries(folder: Path = BUNDLED_CHECKPOINTS) -> dict[str, dict]:
+    """checkpoint name -> its catalog entry (name, description, good_for), best first; empty without a catalog."""
     path = folder / CATALOG_FILE
     if not path.is_file():
         return {}
-    entries = json.loads(path.read_text(encoding="utf-8"))["checkpoints"]
-    return {name: (entry["name"], entry["description"]) for name, entry in entries.items()}
+    return json.loads(path.read_text(encoding="utf-8"))["checkpoints"]
+
+
+def known_checkpoints(folder: Path = BUNDLED_CHECKPOINTS) -> dict[str, tuple[str, str]]:
+    """checkpoint name -> (human name, one-line description), from `folder`/catalog.json, best first."""
+    return {name: (entry["name"], entry["description"]) for name, entry in catalog_entries(folder).items()}
+
+
+def good_for(name: str) -> str:
+    """What a checkpoint is good for, in a few words ("" for one the catalog does not describe)."""
+    return catalog_entries().get(name, {}).get("good_for", "")
+
+
+def best_first(checkpoints: dict[str, Path], catalog_folder: Path = BUNDLED_CHECKPOINTS) -> dict[str, Path]:
+    """The same name -> folder mapping, in the catalog's order (best first); checkpoints it lacks come last."""
+    rank = {name: index for index, name in enumerate(catalog_entries(catalog_folder))}
+    return dict(sorted(checkpoints.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0])))
 
 
 def model_type_of(folder: Path) -> str:
@@ -64,7 +80,7 @@ def listing(folder: Path = BUNDLED_CHECKPOINTS) -> list[ListedCheckpoint]:
     """Every checkpoint in `folder` with its catalog description, its size and whether it is DEFAULT_MODEL."""
     known = known_checkpoints(folder)
     rows = []
-    for name, path in bundled_checkpoints(folder).items():
+    for name, path in best_first(bundled_checkpoints(folder), folder).items():
         # the registry's summary would load the model code (torch): a folder the catalog lacks says so instead
         description = known[name][1] if name in known else f"a {model_type_of(path) or 'unknown'} checkpoint " \
                                                            f"(no entry in {folder.name}/{CATALOG_FILE})"

@@ -24,7 +24,6 @@ from .image_decoding import INT_SCALES, all_finite, alpha_to_uint8, pil_pixels
 
 logger = logging.getLogger(__name__)
 
-ImageLike = Union[str, os.PathLike, Image.Image, np.ndarray, torch.Tensor]
 _EXIF_ORIENTATION = 0x0112
 
 
@@ -42,6 +41,10 @@ class LoadedImage:
     def size(self) -> tuple[int, int]:
         """(width, height), the PIL convention."""
         return int(self.lightness.shape[-1]), int(self.lightness.shape[-2])
+
+
+# a LoadedImage (what load_image returns) is taken as it is: decode a photo once, colorize it with several models
+ImageLike = Union[str, os.PathLike, Image.Image, np.ndarray, torch.Tensor, LoadedImage]
 
 
 class ColorizationImageProcessorKwargs(ImagesKwargs, total=False):
@@ -115,9 +118,13 @@ class ColorizationImageProcessor(TorchvisionBackend):
         float (expected in [0, 1]; values outside are clipped). Tensors: float in [0, 1], C in 1..4.
         Files and PIL images get their EXIF orientation applied; files use their first frame.
         ``max_pixels`` overrides the processor's limit for this call (checked before any pixel is decoded).
-        Anything that cannot be loaded raises :class:`ColorizationError` saying why.
+        Anything that cannot be loaded raises :class:`ColorizationError` saying why. A :class:`LoadedImage` is
+        returned as it is (after the pixel limit check), so a photo decoded once can go to several models.
         """
         limit = self._limit(max_pixels)
+        if isinstance(image, LoadedImage):
+            self._check_pixels(*image.size, "The loaded image", limit)
+            return image
         if isinstance(image, torch.Tensor):
             return self._from_array(self._tensor_to_array(image), "The tensor", limit)
         if isinstance(image, np.ndarray):

@@ -3,8 +3,9 @@
 Drives a real Chromium (Debian's `chromium` package: `apt-get install chromium`) with Playwright
 (`pip install playwright`; no `playwright install` needed). tests/test_browser.py uses the same helpers.
 
-    python scripts/screenshot_app.py [--image examples/astronaut.jpg] [--model LABEL] [--out docs/screenshot.png]
+    python scripts/screenshot_app.py [--image examples/astronaut.jpg] [--model LABEL] [--out docs/screenshot.jpg]
                                      [--checkpoints DIR]   # default: checkpoints/ (or $COLORIZE_HUB_CHECKPOINTS)
+    python scripts/screenshot_app.py --compare --out docs/screenshot_compare.jpg   # Compare all models
 """
 
 import argparse
@@ -53,12 +54,25 @@ def colorize_in_browser(page, url: str, image: Path, model: str | None = None, t
     return download
 
 
+def compare_all_in_browser(page, url: str, image: Path, count: int, timeout_ms: int = 300_000) -> None:
+    """Open the app, upload `image`, choose Compare all models, run it; wait for all `count` results."""
+    page.goto(url)
+    page.locator("#photo input[type=file]").set_input_files(str(image))
+    page.locator("#photo img").first.wait_for(state="visible", timeout=timeout_ms)
+    page.locator("#model input").click()
+    page.get_by_role("option", name="Compare all models").click()
+    page.get_by_role("button", name="Colorize with every model").click()
+    page.locator("#gallery img").nth(count - 1).wait_for(state="visible", timeout=timeout_ms)
+    page.wait_for_timeout(500)  # the last thumbnails finish loading
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--image", type=Path, default=ROOT / "examples" / "astronaut.jpg")
     parser.add_argument("--model", help="start of a dropdown label, e.g. 'Fusion'; default: the first model")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.jpg")
     parser.add_argument("--checkpoints", type=Path, help="folder of checkpoint folders instead of checkpoints/")
+    parser.add_argument("--compare", action="store_true", help="Compare all models instead of one model's slider")
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -67,16 +81,21 @@ def main() -> None:
 
     from colorize_hub import bundled_checkpoints
 
-    demo = app.build_demo(bundled_checkpoints(args.checkpoints) if args.checkpoints else None)
+    checkpoints = bundled_checkpoints(args.checkpoints) if args.checkpoints else app.default_checkpoints()
+    demo = app.build_demo(checkpoints)
     _, url, _ = app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
                            quiet=True)
     try:
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             page = browser.new_page(viewport=VIEWPORT)
-            colorize_in_browser(page, url, args.image, args.model)
+            if args.compare:
+                compare_all_in_browser(page, url, args.image, len(checkpoints))
+            else:
+                colorize_in_browser(page, url, args.image, args.model)
             args.out.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(args.out), full_page=True)
+            jpeg = {"quality": 85} if args.out.suffix.lower() in (".jpg", ".jpeg") else {}  # a quarter of the PNG
+            page.screenshot(path=str(args.out), full_page=True, **jpeg)
             browser.close()
     finally:
         demo.close()

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 import colorize_hub
+from colorize_hub import catalog
 from colorize_hub.catalog import known_checkpoints
 from conftest import build_tiny
 
@@ -75,9 +76,26 @@ def model_values(client) -> list[str]:
     return model["type"]["enum"]
 
 
-def test_dropdown_lists_every_checkpoint_and_compare_all(served):
+def test_dropdown_lists_every_checkpoint_best_first_and_compare_all(served):
     client, checkpoints = served
-    assert model_values(client) == [*checkpoints, app.COMPARE_ALL]
+    catalog_order = [name for name in known_checkpoints() if name in checkpoints]
+    assert model_values(client) == [*catalog_order, app.COMPARE_ALL]
+    assert list(checkpoints) != catalog_order  # written in another order: the app sorts them
+
+
+def test_starts_on_the_default_model_with_short_labels_that_say_what_each_is_good_for(tmp_path):
+    checkpoints = write_tiny_checkpoints(tmp_path, ["colorizer-baseline", colorize_hub.DEFAULT_MODEL])
+    demo = app.build_demo(checkpoints)
+    dropdown = next(block for block in demo.blocks.values() if getattr(block, "elem_id", None) == "model")
+    assert dropdown.value == colorize_hub.DEFAULT_MODEL == dropdown.choices[0][1]
+    for label, name in dropdown.choices[:-1]:
+        assert catalog.good_for(name) and label.endswith(catalog.good_for(name)) and len(label) <= 45, label
+    info = next(block for block in demo.blocks.values() if getattr(block, "elem_id", None) == "model-info")
+    assert info.value == known_checkpoints()[colorize_hub.DEFAULT_MODEL][1]
+
+
+def test_gallery_columns_show_every_model_at_once():
+    assert [app.gallery_columns(count) for count in (1, 2, 4, 5, 8, 9)] == [2, 2, 2, 3, 3, 3]
 
 
 def test_every_model_returns_a_colour_image_of_the_input_size(served, photo):
@@ -95,7 +113,8 @@ def test_every_model_returns_a_colour_image_of_the_input_size(served, photo):
 def test_compare_all_returns_one_labelled_image_per_model(served, photo):
     client, checkpoints = served
     gallery = client.predict(gradio_client.handle_file(str(photo)), 128, 1.0, api_name="/compare_all")
-    assert [item["caption"] for item in gallery] == [app.describe(n, f)[0] for n, f in checkpoints.items()]
+    in_order = catalog.best_first(checkpoints)
+    assert [item["caption"] for item in gallery] == [app.describe(n, f)[0] for n, f in in_order.items()]
     assert all(Image.open(item["image"]).size == (70, 45) for item in gallery)
 
 
@@ -189,3 +208,46 @@ def test_readme_front_matter_is_a_gradio_space_running_app_py():
     assert meta["sdk_version"].split(".")[0] == gr.__version__.split(".")[0]  # the major version app.py is written for
     assert meta["python_version"] == "3.11" and meta["license"] == "apache-2.0"
     assert {m.split("/")[-1] for m in meta["models"]} >= set(known_checkpoints())
+
+
+def test_server_log_is_one_line_per_fact_and_bad_input_logs_no_traceback(tmp_path):
+    """`python app.py`: no progress bar per model, no hint for --share, and a user's bad upload is one log line."""
+    import subprocess
+
+    folder = tmp_path / "checkpoints"
+    write_tiny_checkpoints(folder, ["colorizer-baseline", "colorizer-cunet"])
+    port = free_port()
+    env = {**os.environ, app.CHECKPOINTS_ENV: str(folder), "HF_HUB_OFFLINE": "1"}
+    server = subprocess.Popen([sys.executable, str(Path(app.__file__)), "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        while not any("Serving on" in line for line in lines):
+            line = server.stdout.readline()
+            assert line, "the app exited:\n" + "".join(lines)
+            lines.append(line)
+        bad = tmp_path / "photo.jpg"
+        bad.write_text("not an image")
+        client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+        with pytest.raises(Exception, match="not an image"):
+            client.predict(gradio_client.handle_file(str(bad)), "colorizer-baseline", 128, 1.0, api_name="/colorize")
+        lines.append(server.stdout.readline())  # the refusal's line
+    finally:
+        server.terminate()
+        lines.extend(server.communicate(timeout=30)[0].splitlines(keepends=True))
+    log = "".join(lines)
+    assert "Loaded 2 models" in log and f"http://127.0.0.1:{port}" in log
+    assert "Loading weights" not in log and "share=True" not in log and "Traceback" not in log, log
+    assert sum("not an image" in line for line in lines) == 1, log
+
+
+def test_each_upload_is_decoded_once_for_the_before_image_and_every_model(served, photo, monkeypatch):
+    client, checkpoints = served
+    decode = colorize_hub.ColorizationImageProcessor._decode
+    calls = []
+    monkeypatch.setattr(colorize_hub.ColorizationImageProcessor, "_decode",
+                        lambda self, *args: calls.append(args[1]) or decode(self, *args))
+    client.predict(gradio_client.handle_file(str(photo)), next(iter(checkpoints)), 128, 1.0, api_name="/colorize")
+    assert len(calls) == 1, calls
+    gallery = client.predict(gradio_client.handle_file(str(photo)), 128, 1.0, api_name="/compare_all")
+    assert len(gallery) == len(checkpoints) > 1 and len(calls) == 2, calls

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from colorize_hub import DEFAULT_MODEL
+from colorize_hub.catalog import known_checkpoints
 from test_app import launch_app, write_tiny_checkpoints
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,12 +43,20 @@ def browser():
 
 
 def test_upload_colorize_slider_download_and_compare_all(browser, tmp_path):
-    checkpoints = write_tiny_checkpoints(tmp_path / "checkpoints", ["colorizer-baseline", "colorizer-cunet"])
+    checkpoints = write_tiny_checkpoints(tmp_path / "checkpoints", ["colorizer-baseline", "colorizer-cunet",
+                                                                    DEFAULT_MODEL])
     photo = ROOT / "examples" / "coffee.jpg"
     demo, url = launch_app(checkpoints)
     helpers = load_screenshot_helpers()
     try:
         page = browser.new_page(viewport=helpers.VIEWPORT)
+        page.goto(url)
+        # before any result: the default model is chosen, and the result pane says what will appear (no upload box)
+        assert page.locator("#model input").input_value().startswith(known_checkpoints()[DEFAULT_MODEL][0])
+        assert page.locator("#waiting").is_visible() and "will appear here" in page.locator("#waiting").inner_text()
+        assert not page.locator("#result").is_visible()
+        assert page.get_by_text("Click to Upload").count() == 1  # the photo's own upload box only
+
         download_button = helpers.colorize_in_browser(page, url, photo, model="Dilated U-Net", timeout_ms=30_000)
         after = page.locator("#result img").nth(1)
         assert "/gradio_api/file=" in after.get_attribute("src")
@@ -64,11 +74,39 @@ def test_upload_colorize_slider_download_and_compare_all(browser, tmp_path):
         page.screenshot(path=str(screenshot), full_page=True)  # the slider result, for people to look at
         assert screenshot.stat().st_size > 10_000
 
+        portrait = tmp_path / "portrait.png"  # a tall photo fills the pane's height, not a 300-px strip
+        Image.open(photo).convert("L").crop((100, 0, 280, 341)).save(portrait)
+        shown_before = page.locator("#result img").nth(1).get_attribute("src")
+        helpers.colorize_in_browser(page, url, portrait, timeout_ms=30_000)
+        page.wait_for_function("([old]) => { const img = document.querySelectorAll('#result img')[1]; "
+                               "return img && img.src !== old && img.complete && img.naturalHeight > 0; }",
+                               arg=[shown_before], timeout=30_000)
+        pane, shown = page.locator("#result").bounding_box(), page.locator("#result img").nth(1).bounding_box()
+        assert shown["height"] >= 0.6 * pane["height"], (shown, pane)
+
+        # an error is one message: the pane keeps its result, with no red "Error" badge over it
+        page.locator("#photo button[aria-label='Remove Image']").click()
+        page.get_by_role("button", name="Colorize", exact=True).click()
+        page.get_by_text("Upload a black-and-white photo first").first.wait_for(state="visible", timeout=10_000)
+        assert page.locator("#result img").nth(1).is_visible()
+        assert not page.locator("#result [data-testid=status-tracker]").is_visible()
+        page.locator("#photo input[type=file]").set_input_files(str(photo))
+        page.locator("#photo img").first.wait_for(state="visible", timeout=30_000)
+
         page.locator("#model input").click()  # Compare all: its own button, a gallery with every model
         page.get_by_role("option", name="Compare all models").click()
+        assert "will appear here" in page.locator("#waiting").inner_text()
         page.get_by_role("button", name="Colorize with every model").click()
         page.locator("#gallery img").nth(len(checkpoints) - 1).wait_for(state="visible", timeout=30_000)
-        assert not page.locator("#download").is_visible()
+        assert not page.locator("#download").is_visible() and not page.locator("#waiting").is_visible()
+        # every model at once, each caption whole and in view, nothing to scroll inside the gallery
+        captions = page.locator("#gallery .caption-label")
+        assert captions.count() == len(checkpoints)
+        for index in range(len(checkpoints)):
+            caption = captions.nth(index)
+            assert caption.is_visible() and caption.evaluate("e => e.scrollWidth <= e.clientWidth")
+        grid = page.locator("#gallery .grid-wrap")
+        assert grid.evaluate("e => e.scrollHeight <= e.clientHeight + 1")
 
         page.close()
     finally:

@@ -309,3 +309,15 @@ def test_chroma_gain_scales_chroma_and_round_trips(tmp_path):
     assert Processor.from_pretrained(tmp_path).chroma_gain == 1.3
     with pytest.raises(ColorizationError, match="chroma_gain"):
         Processor(chroma_gain=0)
+
+
+def test_a_loaded_image_is_taken_as_it_is_so_one_decode_serves_several_models(proc, photo, tmp_path) -> None:
+    path = tmp_path / "decoded_once.png"
+    photo.convert("RGBA").save(path)
+    loaded = proc.load_image(path)
+    assert proc.load_image(loaded) is loaded
+    from_loaded, from_path = proc(loaded, render_size=64), proc(path, render_size=64)
+    assert torch.equal(from_loaded["pixel_values"], from_path["pixel_values"])
+    assert np.array_equal(from_loaded["alpha"][0], from_path["alpha"][0])
+    with pytest.raises(ColorizationError, match="max_pixels"):
+        proc.load_image(loaded, max_pixels=loaded.size[0] * loaded.size[1] - 1)

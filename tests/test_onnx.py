@@ -1,15 +1,21 @@
 """ONNX export: every architecture gives the same ab under ONNX Runtime as under PyTorch, at any batch and size."""
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 import onnx
 import onnxruntime
 import torch
+from PIL import Image
 
+import colorize_hub
 from colorize_hub import ColorizationImageProcessor, cli
 from colorize_hub.loading import load_colorizer
 from colorize_hub.publishing.onnx_export import export_onnx
 from conftest import build_tiny
 
+ROOT = Path(__file__).resolve().parent.parent
 SHAPES = [(1, 1, 64, 96), (3, 1, 128, 64)]  # batch, height and width all differ from the export example (2, 64, 64)
 
 
@@ -61,3 +67,28 @@ def test_export_command_writes_dynamic_axes_and_metadata(tmp_path, capsys):
     session = onnxruntime.InferenceSession(str(target), providers=["CPUExecutionProvider"])
     assert np.abs(session.run(None, {"pixel_values": pixel_values.numpy()})[0] - expected).max() < 1e-3 / 110
     assert cli.main(["export", str(tmp_path / "missing"), "--onnx", str(tmp_path / "x.onnx")]) == 2
+
+
+def readme_onnx_snippet() -> str:
+    """The Python block under README's "### ONNX Runtime", exactly as a reader copies it."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("### ONNX Runtime", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_onnx_snippet_runs_as_written_and_matches_colorize(tmp_path, monkeypatch):
+    """The file's metadata carries what colorize() applies after the network (chroma_gain above all: a snippet
+    without it gave 1/1.2 of the chroma), and README's snippet, run as written, gives colorize()'s picture."""
+    export_onnx("colorizer-fusion", tmp_path / "colorizer-fusion.onnx")
+    photo = ROOT / "examples" / "chelsea.jpg"
+    shutil.copy(photo, tmp_path / "old.jpg")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(readme_onnx_snippet(), "README.md", "exec"), {})
+    _, processor = load_colorizer("colorizer-fusion")
+    metadata = onnxruntime.InferenceSession("colorizer-fusion.onnx").get_modelmeta().custom_metadata_map
+    assert float(metadata["chroma_gain"]) == processor.chroma_gain != 1.0
+    assert "inside the graph" in metadata["annealed_temperature"] and "chroma_gain" in metadata["postprocess"]
+    expected = np.asarray(colorize_hub.colorize(photo, model="colorizer-fusion", precision="fp32"), np.int16)
+    with Image.open("old_color.png") as written:
+        got = np.asarray(written, np.int16)
+    assert got.shape == expected.shape and np.abs(got - expected).max() <= 2

@@ -3,8 +3,11 @@
 The graph is the model's forward only: `pixel_values` (batch, 1, height, width) normalised L in [-1, 1] ->
 `predicted_ab` (batch, 2, height, width) normalised ab; batch, height and width are dynamic (height and width
 multiples of 32 from 64 up, as every render size is). The Lab
-conversions, resizing and full-resolution merge stay outside (they are the image processor's), and the
-scale constants and the render size travel in the file's metadata so another runtime can rebuild them.
+conversions, resizing and full-resolution merge stay outside (they are the image processor's); everything
+`colorize()` applies after the network (the checkpoint's calibrated chroma gain, the ab scale and clamp, the
+upsampling and the merge with the original L) travels in the file's metadata, with the render size and the
+colour decoding baked into the graph (a palette model's annealed-mean temperature), so another runtime gives
+the same picture.
 It uses torch's dynamo exporter (torch.export + onnxscript), which exports every architecture, including
 the antialiased resize in front of the fusion model's backbone, which the old TorchScript exporter cannot.
 """
@@ -36,15 +39,38 @@ class PredictAb(torch.nn.Module):
         return self.model(pixel_values).predicted_ab
 
 
+def onnx_metadata(model: torch.nn.Module, render_size: int, chroma_gain: float) -> dict[str, str]:
+    """What a runtime needs around the graph to give colorize()'s picture: how to make the input, and everything
+    applied to the output (ColorizationImageProcessor.post_process_colorization with saturation 1)."""
+    temperature = getattr(model.config, "annealed_temperature", None) if getattr(model, "classifies_colours", False) \
+        else None
+    return {
+        "model_type": str(model.config.model_type),
+        "render_size": str(render_size),
+        "l_max": str(color.L_MAX),
+        "ab_scale": str(color.AB_SCALE),
+        "chroma_gain": str(chroma_gain),
+        "annealed_temperature": "none (regression)" if temperature is None else f"{temperature} (inside the graph)",
+        "input": "pixel_values: (batch, 1, height, width) = L / l_max * 2 - 1, CIE L (D65) of the photo resized "
+                 "(antialiased) to render_size x render_size; height, width: multiples of 32, at least 64",
+        "output": "predicted_ab: (batch, 2, height, width) = ab / ab_scale",
+        "postprocess": "upsample predicted_ab bilinearly (align_corners=False) to the photo's full size, multiply by "
+                       "ab_scale * chroma_gain * saturation (saturation 1 = as calibrated), clamp to "
+                       "[-ab_scale, ab_scale], join with the photo's own full-resolution L, convert Lab (D65) to "
+                       "sRGB; a colour outside sRGB loses chroma at constant L and hue "
+                       "(colorize_hub.ColorizationImageProcessor.post_process_colorization does all of this)",
+    }
+
+
 def export_onnx(model_or_checkpoint, destination: str | Path, render_size: int | None = None,
                 opset: int = OPSET) -> Path:
     """Export a checkpoint (name, folder, Hub id) or a loaded model to `destination` (one .onnx file, weights
     inside); returns the path. `render_size` is only recorded in the metadata (default: the processor's)."""
     if isinstance(model_or_checkpoint, torch.nn.Module):
-        model, processor_size = model_or_checkpoint, render_size or 256
+        model, processor_size, chroma_gain = model_or_checkpoint, render_size or 256, 1.0
     else:
         model, processor = load_colorizer(str(model_or_checkpoint))
-        processor_size = render_size or processor.render_size
+        processor_size, chroma_gain = render_size or processor.render_size, processor.chroma_gain
     was_training = model.training  # the model may be the loader's cached one: leave it as it was found
     model.eval()
     destination = Path(destination)
@@ -63,15 +89,7 @@ def export_onnx(model_or_checkpoint, destination: str | Path, render_size: int |
         raise ColorizationError(f"ONNX export of {type(model).__name__} failed: {error}") from error
     finally:
         model.train(was_training)
-    program.model.metadata_props.update({
-        "model_type": str(model.config.model_type),
-        "render_size": str(processor_size),
-        "l_max": str(color.L_MAX),
-        "ab_scale": str(color.AB_SCALE),
-        "input": "pixel_values: (batch, 1, height, width) = L / l_max * 2 - 1, CIE L (D65); height, width: "
-                 "multiples of 32, at least 64",
-        "output": "predicted_ab: (batch, 2, height, width) = ab / ab_scale; upsample to full size, join with L",
-    })
+    program.model.metadata_props.update(onnx_metadata(model, processor_size, chroma_gain))
     program.save(str(destination), external_data=False)
     logger.info("exported %s to %s", type(model).__name__, destination)
     return destination
