@@ -43,6 +43,7 @@ def _list(args: argparse.Namespace) -> int:
 def _colorize(args: argparse.Namespace) -> int:
     resolve_checkpoint(args.model)  # a mistyped name fails here, before torch loads
     from .media.batch import BatchReport, plan, run_jobs, single_job
+    from .media.batch_pipeline import process_rank, shard
     from .image_decoding import IMAGE_SUFFIXES
 
     output = Path(args.output)
@@ -51,13 +52,17 @@ def _colorize(args: argparse.Namespace) -> int:
         jobs, problems = [single_job(args.inputs[0], output, args.compare)], []
     else:
         jobs, problems = plan(args.inputs, output, args.compare)
+    rank, world = process_rank()  # under torchrun / accelerate launch: this process's share of the same plan
+    jobs, problems = shard(jobs, rank, world), (problems if rank == 0 else [])
     report = run_jobs(jobs, args.model, args.render_size, args.saturation, args.overwrite,
-                      progress=not args.quiet, report=BatchReport(failed=list(problems)))
+                      progress=not args.quiet, report=BatchReport(failed=list(problems)),
+                      batch_size=args.batch_size, workers=args.workers)
     for source, reason in report.skipped:
         print(f"skipped {source}: {reason}", file=sys.stderr)
     for source, reason in report.failed:
         print(f"failed {source}: {reason}", file=sys.stderr)
-    print(f"{report.summary()}; outputs in {output.parent if single else output}")
+    process = f"process {rank + 1} of {world}: " if world > 1 else ""
+    print(f"{process}{report.summary()}; outputs in {output.parent if single else output}")
     return 1 if report.failed else 0
 
 
@@ -142,12 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
         "old.jpg -o old_color.png --model NAME          (NAME: see `colorize-hub list`)",
         "scans/ 'more/**/*.tif' -o colored/ --model NAME --render-size 384 --compare",
         "family/ -o family_color/ --model ORG/REPO --saturation 1.3 --overwrite",
+        "archive/ -o archive_color/ --batch-size 16      (prints photos/s; run it again to finish a cut-short run)",
+        "archive/ -o out/  under `torchrun --nproc-per-node N -m colorize_hub.cli colorize ...` or "
+        "`accelerate launch`: each process a share",
     ], _colorize)
     one.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders (searched recursively) or globs")
     one.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                      help="output folder (<stem>_color.png each; a folder input keeps its tree), or a .png/.jpg "
                           "file name when there is a single input file; inputs are never overwritten")
     one.add_argument("--compare", action="store_true", help="also write <stem>_compare.png: input gray | colorized")
+    one.add_argument("--batch-size", type=int, default=8, help="photos per forward pass (default 8)")
+    one.add_argument("--workers", type=int, default=None,
+                     help="threads that decode and write photos while the model runs (default: the CPU count)")
     _image_options(one)
 
     video = _subcommand(commands, "video", "colorize a video frame by frame with steady colour, keeping its audio", [

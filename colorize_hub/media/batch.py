@@ -1,4 +1,5 @@
-"""`colorize-hub colorize`: many files, folders (recursive) and globs in one run, one image at a time.
+"""`colorize-hub colorize`: many files, folders (recursive) and globs in one run, batched and split across processes
+(media/batch_pipeline.py).
 
 Safety rules, because a batch tool is run on people's only copies of their photos:
 - inputs are never written: a run whose outputs would replace any input is refused before it starts;
@@ -12,20 +13,17 @@ Safety rules, because a batch tool is run on people's only copies of their photo
 from __future__ import annotations
 
 import glob
-import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
-from tqdm.auto import tqdm
 
 from ..errors import ColorizationError
-from ..loading import load_colorizer
 from ..image_decoding import IMAGE_SUFFIXES
-from ..pipeline import colorize
+from ..loading import load_colorizer
+from .batch_pipeline import BATCH_SIZE, run_pipelined
 
-logger = logging.getLogger(__name__)
 OUTPUT_SUFFIX = "_color.png"
 COMPARE_SUFFIX = "_compare.png"
 
@@ -47,10 +45,13 @@ class BatchReport:
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
     finished: list[Path] = field(default_factory=list)  # an earlier run's output existed; its strip was added
+    seconds: float = 0.0  # colorizing the photos, model loading excluded
 
     def summary(self) -> str:
         finished = f", {len(self.finished)} finished (comparison strip added)" if self.finished else ""
-        return f"{len(self.done)} colorized{finished}, {len(self.skipped)} skipped, {len(self.failed)} failed"
+        rate = f" ({len(self.done) / self.seconds:.2f} photos/s over {self.seconds:.1f} s)" if self.done and self.seconds \
+            else ""
+        return f"{len(self.done)} colorized{finished}, {len(self.skipped)} skipped, {len(self.failed)} failed{rate}"
 
 
 def _is_image(path: Path) -> bool:
@@ -143,9 +144,8 @@ def save_compare(result: Image.Image, path: Path) -> None:
     save_whole(side_by_side(gray_image(result.convert("RGB")), result), path)
 
 
-def run_job(job: Job, model, render_size: int | None, saturation: float) -> None:
-    """Colorize one image and write its outputs (the comparison strip too when asked)."""
-    result = colorize(job.source, model=model, render_size=render_size, saturation=saturation)
+def write_outputs(job: Job, result: Image.Image) -> None:
+    """Write one colorized result to its output (and its comparison strip when asked)."""
     save_whole(result, job.output)
     if job.compare is not None:
         save_compare(result, job.compare)
@@ -166,33 +166,32 @@ def single_job(source: str | Path, output: str | Path, compare: bool = False) ->
 
 
 def run_jobs(jobs: list[Job], model: str, render_size: int | None = None, saturation: float = 1.0,
-             overwrite: bool = False, progress: bool = True, report: BatchReport | None = None) -> BatchReport:
-    """Colorize every job, one image at a time; a failure is recorded and the batch goes on.
+             overwrite: bool = False, progress: bool = True, report: BatchReport | None = None,
+             batch_size: int = BATCH_SIZE, workers: int | None = None) -> BatchReport:
+    """Colorize every job, `batch_size` photos per forward pass with decoding and writing in `workers` threads;
+    a failure is recorded and the batch goes on.
 
     The model is loaded before the first image, so a bad model name fails the whole run at once
-    (ColorizationError); `colorize()` then finds it in the loader's cache.
+    (ColorizationError). Outputs that exist are skipped (or finished with their comparison strip).
     """
     report = report or BatchReport()
     if jobs:
         load_colorizer(str(model))
-    for job in tqdm(jobs, desc="colorize", unit="image", disable=not progress):
+    todo = []
+    for job in jobs:
         resume = job.output.exists() and not overwrite  # an earlier run's output is kept
-        if resume and (job.compare is None or job.compare.exists()):
+        if not resume:
+            todo.append(job)
+        elif job.compare is None or job.compare.exists():
             report.skipped.append((job.source, f"{job.output} exists (use --overwrite to replace it)"))
-            continue
-        try:
-            if resume:
+        else:
+            try:
                 finish_compare(job)
                 report.finished.append(job.source)
-                continue
-            run_job(job, str(model), render_size, saturation)
-        except ColorizationError as error:
-            report.failed.append((job.source, str(error)))
-        except Exception as error:  # noqa: BLE001 - one bad image must never stop the batch
-            logger.debug("unexpected failure on %s", job.source, exc_info=True)
-            report.failed.append((job.source, f"{type(error).__name__}: {error}"))
-        else:
-            report.done.append(job.source)
+            except Exception as error:  # noqa: BLE001 - one bad output must never stop the batch
+                report.failed.append((job.source, str(error) if isinstance(error, ColorizationError)
+                                      else f"{type(error).__name__}: {error}"))
+    run_pipelined(todo, str(model), render_size, saturation, report, write_outputs, batch_size, workers, progress)
     return report
 
 
