@@ -21,7 +21,9 @@ from transformers.utils import logging as transformers_logging
 from colorize_hub import DEFAULT_MODEL, ColorizationError, bundled_checkpoints, load_colorizer
 from colorize_hub import demo_files
 from colorize_hub.catalog import best_first, describe, good_for
-from colorize_hub.demo_files import MAX_FILE_SIZE, check_files_first, is_served, readable_upload, stored_results
+from colorize_hub.demo_files import (MAX_FILE_SIZE, ResultFiles, check_files_first, is_served, readable_upload,
+                                     stored_results)
+from colorize_hub.forward_batcher import MAX_BATCH, ForwardBatcher
 from colorize_hub.demo_runs import (DEFAULT_MAX_PIXELS, RENDER_MAX, RENDER_MIN, RENDER_STEP, check_request,
                                     load_photo, run_model, user_error)
 
@@ -37,7 +39,9 @@ DESCRIPTION = (
 COMPARE_ALL = "compare-all"
 CHECKPOINTS_ENV = "COLORIZE_HUB_CHECKPOINTS"
 MAX_PIXELS_ENV = "COLORIZE_HUB_MAX_PIXELS"  # refuse photos with more pixels (checked before decoding)
-QUEUE = {"max_size": 16, "default_concurrency_limit": 1}  # one model run at a time: each uses every CPU core
+QUEUE = {"max_size": 16, "default_concurrency_limit": 1}  # Compare all: one at a time, it uses every core
+# /colorize: this many requests at once; they decode and merge in parallel and share the model's forward passes
+COLORIZE_CONCURRENCY = MAX_BATCH
 EXAMPLES = sorted((Path(__file__).resolve().parent / "examples").glob("*.jpg"))
 RESULT_HEIGHT = 640  # px: the result pane; a portrait photo fills its height, a landscape its width
 WAITING = {  # the result pane before there is a result: what will appear there (not an upload box)
@@ -112,16 +116,19 @@ def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | Non
     one = first != COMPARE_ALL
     downloads = tempfile.mkdtemp(prefix="colorize_hub_downloads_")
     atexit.register(shutil.rmtree, downloads, ignore_errors=True)
+    results, batcher = ResultFiles(Path(downloads)), ForwardBatcher()
 
     def colorize_one(image: str | None, model: str, render_size: float, saturation: float):
-        """Colorize with one model; returns (before, after) for the slider."""
+        """Colorize with one model; returns the (before, after) files for the slider (JPEG, quick to encode and
+        send), the full-resolution PNG following for the download button (demo_files.ResultFiles)."""
         size = check_request(image, render_size, saturation)
         if model == COMPARE_ALL:
             raise user_error("Compare all models has its own button (API: /compare_all); /colorize takes one model.")
         if not is_served(model, checkpoints):  # None, a list; the dropdown itself refuses names it does not list
             raise user_error("Choose a model first.")
         photo, before = load_photo(image, max_pixels)
-        return before, run_model(photo, image, model, checkpoints[model], size, float(saturation), max_pixels)
+        after = run_model(photo, image, model, checkpoints[model], size, float(saturation), batcher, max_pixels)
+        return results.save(before, after)
 
     def compare_all(image: str | None, render_size: float, saturation: float, progress=gr.Progress()):
         """Colorize with every model; returns (image, human name) pairs for the gallery.
@@ -133,23 +140,24 @@ def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | Non
         if not checkpoints:
             raise user_error("No model is available: the checkpoint folder holds no checkpoint.")
         photo, _ = load_photo(image, max_pixels)  # refuses a bad photo once, before any model runs
-        results, failures = [], []
+        pictures, failures = [], []
         for index, (name, folder) in enumerate(checkpoints.items()):
             human = describe(name, folder)[0]
             progress((index, len(checkpoints)), desc=f"Colorizing with {human}")
             try:
-                results.append((run_model(photo, image, name, folder, size, float(saturation), max_pixels), human))
+                pictures.append((run_model(photo, image, name, folder, size, float(saturation), batcher, max_pixels),
+                                human))
             except gr.Error as error:
                 failures.append(f"{human}: {error.message}")
-        if not results:
+        if not pictures:
             raise user_error("No model could colorize this photo. " + " ".join(failures))
         for failure in failures:
             gr.Warning(f"Left out {failure}")
-        return results
+        return pictures
 
     def offer_download(slider: tuple[str, str] | None, image: str | None, model: str) -> gr.DownloadButton:
         """The download button for the slider's result, named after a served model (demo_files.offer_download)."""
-        return demo_files.offer_download(slider, image, model, checkpoints, Path(downloads))
+        return demo_files.offer_download(slider, image, model, checkpoints, Path(downloads), results)
 
     def show_pane(model: str, slider_value, gallery_value):
         """What the result pane shows for the chosen model: its last result, or what will appear there; the
@@ -181,7 +189,7 @@ def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | Non
             with gr.Column(scale=3):
                 waiting = gr.Markdown(WAITING["one" if one else "all"], elem_id="waiting", container=True,
                                       height=RESULT_HEIGHT // 2)  # a framed, empty pane with this text
-                slider = stored_results(gr.ImageSlider(type="filepath", image_mode=None, format="png",
+                slider = stored_results(gr.ImageSlider(type="filepath", image_mode=None, format="jpeg",
                                                        label="Before / after", visible=False, interactive=False,
                                                        height=RESULT_HEIGHT, max_height=RESULT_HEIGHT,
                                                        elem_id="result"))
@@ -193,7 +201,8 @@ def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | Non
                      [colorize_button, compare_button, slider, gallery, waiting, download, info],
                      api_visibility="private")
         colorize_button.click(
-            colorize_one, [image, model, render_size, saturation], slider, api_name="colorize"
+            colorize_one, [image, model, render_size, saturation], slider, api_name="colorize",
+            concurrency_limit=COLORIZE_CONCURRENCY, concurrency_id="colorize",
         ).success(show_pane, [model, slider, gallery],
                   [colorize_button, compare_button, slider, gallery, waiting, download, info], api_visibility="private"
         ).success(offer_download, [slider, image, model], download, api_visibility="private")

@@ -11,7 +11,6 @@ Prints photos/s of each (median over --rounds) and their ratio, with the CPU it 
 """
 
 import argparse
-import platform
 import shutil
 import statistics
 import sys
@@ -26,19 +25,8 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
 from colorize_hub import DEFAULT_MODEL, colorize, load_colorizer  # noqa: E402
+from colorize_hub.hardware import cpu_description  # noqa: E402
 from colorize_hub.media.batch import plan, run_jobs  # noqa: E402
-
-
-def cpu_description() -> str:
-    """The CPU model and the instruction sets that decide inference speed here."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or platform.machine()
-    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
-    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
-    shown = [flag for flag in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if flag in flags]
-    return f"{name} ({info.count('processor')} logical CPUs; {', '.join(shown) or 'no AVX2'})"
 
 
 def write_photos(folder: Path, count: int, size=(1024, 768)) -> None:

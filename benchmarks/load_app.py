@@ -2,11 +2,16 @@
 
 Starts `app.py` in a subprocess (its own process, so its memory is measured alone) on the given checkpoint
 folder, the bundled checkpoints/ by default, or, when there are none, on tiny untrained models made here.
-Sends --requests /colorize calls from --clients concurrent gradio_client clients (models taken in turn, the
-photos in examples/ or a generated one), after --warmup requests (first loads, worker threads, caches). Reports failures (must be 0), latency p50/p95
-and the server's RSS after the warm-up and at the end (growth must stay within --max-rss-growth).
+The photos are the ones in examples/ made gray and 1024x768 (--photo-size), or a generated one. After --warmup
+requests (first loads, worker threads, caches), three measurements, in one run:
+1. one request alone: --alone sequential requests from one client to --model (the default model), median;
+2. a burst: --clients concurrent clients x --burst requests each, all to --model: p50, p95, throughput (photos/s),
+   and p95 over the median alone (the target is at most 3x: concurrent requests share the work);
+3. memory: --requests calls from --clients clients, the models taken in turn; the server's RSS after the warm-up
+   and at the end (growth must stay within --max-rss-growth), sampled every 5 s.
+Failures must be 0 throughout.
 
-    python benchmarks/load_app.py                         # 200 requests, 8 clients, bundled checkpoints
+    python benchmarks/load_app.py                         # bundled checkpoints: alone, 8 x 4 burst, 200 requests
     python benchmarks/load_app.py --requests 40 --checkpoints DIR --json results/load.json
 
 Exit status 1 when a request failed or memory grew more than allowed.
@@ -55,12 +60,21 @@ def checkpoint_folder(requested: str | None, scratch: Path) -> tuple[Path, str]:
     return make_tiny_checkpoints(scratch / "tiny-checkpoints"), "tiny (made here, untrained)"
 
 
-def photos(scratch: Path) -> list[Path]:
-    found = sorted((ROOT / "examples").glob("*.jpg"))
-    if found:
-        return found
+def photos(scratch: Path, size: tuple[int, int] | None) -> list[Path]:
+    """examples/*.jpg, made gray and resized to `size` (as they are when None), or a generated gradient."""
     import numpy as np
     from PIL import Image
+
+    found = sorted((ROOT / "examples").glob("*.jpg"))
+    if found and size:
+        resized = []
+        for path in found:
+            with Image.open(path) as image:
+                image.convert("L").resize(size).save(scratch / path.name, quality=92)
+            resized.append(scratch / path.name)
+        return resized
+    if found:
+        return found
 
     gradient = np.tile(np.linspace(0, 255, 320, dtype=np.uint8), (240, 1))
     path = scratch / "gradient.png"
@@ -112,7 +126,7 @@ def sample_rss(pid: int, samples: list[float], done: threading.Event, every: flo
 
 
 def run_load(url: str, models: list[str], images: list[Path], requests: int, clients: int, render_size: int,
-             first_index: int = 0) -> tuple[list[float], list[str]]:
+             first_index: int = 0) -> tuple[list[float], list[str], float]:
     """`requests` /colorize calls from `clients` threads, each with its own Client; (latencies, failures)."""
     from gradio_client import Client, handle_file
 
@@ -141,11 +155,12 @@ def run_load(url: str, models: list[str], images: list[Path], requests: int, cli
                     latencies.append(time.perf_counter() - start)
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]
+    started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return latencies, failures
+    return latencies, failures, time.perf_counter() - started
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -164,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="requests before the first memory reading (at least one per model x photo pair, so "
                              "every model has seen every input size)")
     parser.add_argument("--render-size", type=int, default=256)
+    parser.add_argument("--photo-size", default="1024x768", help="WIDTHxHEIGHT of the photos sent, or 'examples'")
+    parser.add_argument("--model", default=None, help="model of the alone and burst measurements (default: the "
+                                                      "default model when served, else the first)")
+    parser.add_argument("--alone", type=int, default=7, help="sequential requests of the alone measurement")
+    parser.add_argument("--burst", type=int, default=4, help="requests per client in the burst")
     parser.add_argument("--max-rss-growth", type=float, default=0.10, help="allowed RSS growth, 0.10 = 10%%")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
@@ -174,7 +194,13 @@ def main(argv: list[str] | None = None) -> int:
         models = sorted(p.parent.name for p in checkpoints.glob("*/config.json"))
         if not models:
             raise SystemExit(f"no checkpoint (a folder with config.json) in {checkpoints}")
-        images = photos(scratch)
+        size = None if args.photo_size == "examples" else tuple(int(v) for v in args.photo_size.split("x"))
+        images = photos(scratch, size)
+        sys.path.insert(0, str(ROOT))
+        from colorize_hub.checkpoints import DEFAULT_MODEL
+        from colorize_hub.hardware import cpu_description
+
+        model = args.model or (DEFAULT_MODEL if DEFAULT_MODEL in models else models[0])
         port, log = free_port(), scratch / "server.log"
         url = f"http://127.0.0.1:{port}/"
         server = start_server(checkpoints, port, log)
@@ -182,16 +208,17 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             wait_until_up(url, server, log)
             startup = time.perf_counter() - started
-            _, warm_failures = run_load(url, models, images, max(args.warmup, len(models) * len(images)), args.clients,
-                                        args.render_size)
+            _, warm_failures, _ = run_load(url, models, images, max(args.warmup, len(models) * len(images)),
+                                           args.clients, args.render_size)
+            alone, alone_failures, _ = run_load(url, [model], images[:1], args.alone, 1, args.render_size)
+            burst, burst_failures, burst_wall = run_load(url, [model], images, args.clients * args.burst,
+                                                         args.clients, args.render_size)
             rss_before = rss_bytes(server.pid)
             samples, done = [], threading.Event()
             sampler = threading.Thread(target=sample_rss, args=(server.pid, samples, done))
             sampler.start()
-            started = time.perf_counter()
-            latencies, failures = run_load(url, models, images, args.requests, args.clients, args.render_size,
-                                           first_index=args.warmup)
-            wall = time.perf_counter() - started
+            latencies, failures, wall = run_load(url, models, images, args.requests, args.clients, args.render_size,
+                                                 first_index=args.warmup)
             done.set()
             sampler.join()
             rss_after = rss_bytes(server.pid)
@@ -202,10 +229,16 @@ def main(argv: list[str] | None = None) -> int:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
-        failures = warm_failures + failures + ([] if alive else ["the server process died"])
+        failures = warm_failures + alone_failures + burst_failures + failures + ([] if alive else ["the server died"])
         growth = rss_after / rss_before - 1
+        alone_median = percentile(alone, 50)
         result = {
             "checkpoints": f"{checkpoints} ({origin})", "models": models, "images": [p.name for p in images],
+            "photo_size": args.photo_size, "cpu": cpu_description(),
+            "alone_model": model, "alone_median_s": round(alone_median, 3),
+            "burst": f"{args.clients} clients x {args.burst} requests", "burst_p50_s": round(percentile(burst, 50), 3),
+            "burst_p95_s": round(percentile(burst, 95), 3), "burst_photos_per_s": round(len(burst) / burst_wall, 2),
+            "burst_p95_over_alone": round(percentile(burst, 95) / alone_median, 2),
             "requests": args.requests, "clients": args.clients, "render_size": args.render_size,
             "failures": len(failures), "failure_messages": failures[:20],
             "latency_p50_s": round(percentile(latencies, 50), 3), "latency_p95_s": round(percentile(latencies, 95), 3),
@@ -219,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=2))
     ok = not failures and growth <= args.max_rss_growth
+    print(f"alone: {result['alone_median_s']} s; burst of {result['burst']}: p50 {result['burst_p50_s']} s, "
+          f"p95 {result['burst_p95_s']} s ({result['burst_p95_over_alone']}x alone), "
+          f"{result['burst_photos_per_s']} photos/s")
     print(("PASS" if ok else "FAIL") + f": {len(failures)} failures, p50 {result['latency_p50_s']} s, "
           f"p95 {result['latency_p95_s']} s, RSS {result['rss_before_mb']} -> {result['rss_after_mb']} MB "
           f"({result['rss_growth_percent']:+.1f}%, limit {100 * args.max_rss_growth:.0f}%)")

@@ -14,8 +14,9 @@ import torch
 from PIL import Image
 
 from .errors import ColorizationError
+from .forward_batcher import ForwardBatcher
 from .image_processing_colorization import ColorizationImageProcessor, LoadedImage
-from .pipeline import colorize
+from .loading import load_colorizer
 
 logger = logging.getLogger("colorize_hub.app")
 
@@ -74,15 +75,19 @@ def load_photo(image: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[Loaded
 
 
 def run_model(photo: LoadedImage, image: str, name: str, folder: Path, render_size: int, saturation: float,
-              max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """colorize() on the decoded photo, with its ColorizationError (a bad checkpoint) shown as a gr.Error.
+              batcher: ForwardBatcher, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """colorize()'s three steps on the decoded photo, the forward pass shared with concurrent requests through
+    `batcher`; a ColorizationError (a bad checkpoint) is shown as a gr.Error.
 
     `image` (the upload's path) and `folder` only shape messages: server paths become the photo's file name and
     the checkpoint's name.
     """
     try:
-        return colorize(photo, model=str(folder), render_size=render_size, saturation=saturation,
-                        max_pixels=max_pixels)
+        network, processor = load_colorizer(str(folder))
+        inputs = processor(photo, render_size=render_size, max_pixels=max_pixels)  # (1, 1, S, S) normalised L
+        predicted = batcher.predict(network, inputs["pixel_values"])  # (1, 2, S, S)
+        return processor.post_process_colorization(predicted, inputs["original_lightness"], alpha=inputs["alpha"],
+                                                   saturation=saturation)[0]
     except ColorizationError as error:
         raise user_error(human_message(error, image).replace(str(folder), name)) from error
     except Exception as error:  # noqa: BLE001 - RuntimeError, MemoryError...: one request fails, not the app

@@ -98,7 +98,8 @@ def test_gallery_columns_show_every_model_at_once():
     assert [app.gallery_columns(count) for count in (1, 2, 4, 5, 8, 9)] == [2, 2, 2, 3, 3, 3]
 
 
-def test_every_model_returns_a_colour_image_of_the_input_size(served, photo):
+def test_every_model_returns_its_colour_image_at_the_input_size(served, photo, tmp_path):
+    """The slider shows JPEG (quick to encode and send): colorize()'s picture, encoded once, byte for byte."""
     client, checkpoints = served
     for name in checkpoints:
         before, after = client.predict(
@@ -106,8 +107,12 @@ def test_every_model_returns_a_colour_image_of_the_input_size(served, photo):
         )
         before, after = Image.open(before), Image.open(after)
         assert before.size == after.size == (70, 45), name
-        assert after.mode == "RGB" and np.ptp(np.asarray(after, np.int16), axis=-1).max() > 0, name
+        expected = colorize_hub.colorize(photo, model=str(checkpoints[name]), render_size=128, saturation=2.0)
+        expected = Image.open(demo_files.ResultFiles._save_shown(expected, tmp_path / name))
+        assert after.mode == "RGB" and np.array_equal(np.asarray(after), np.asarray(expected)), name
         assert np.ptp(np.asarray(before.convert("RGB"), np.int16), axis=-1).max() == 0, name  # before is gray
+        if name == "colorizer-unet24":  # the one tiny model that paints strong colour untrained
+            assert np.ptp(np.asarray(after, np.int16), axis=-1).mean() > 10
 
 
 def test_compare_all_returns_one_labelled_image_per_model(served, photo):
@@ -116,6 +121,24 @@ def test_compare_all_returns_one_labelled_image_per_model(served, photo):
     in_order = catalog.best_first(checkpoints)
     assert [item["caption"] for item in gallery] == [app.describe(n, f)[0] for n, f in in_order.items()]
     assert all(Image.open(item["image"]).size == (70, 45) for item in gallery)
+
+
+def test_shown_result_is_jpeg_and_the_download_is_the_exact_full_resolution_png(tmp_path):
+    results = demo_files.ResultFiles(tmp_path / "downloads")
+    rng = np.random.default_rng(1)
+    after = Image.fromarray(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8))
+    before = after.convert("L").convert("RGB")
+    shown_before, shown_after = results.save(before, after)
+    assert Path(shown_after).suffix == ".jpg" and Image.open(shown_before).mode == "L"
+    png = results.full_png(shown_after)
+    assert png is not None and np.array_equal(np.asarray(Image.open(png)), np.asarray(after))
+    button = demo_files.save_download((shown_before, shown_after), "old.jpg", "colorizer-gan", tmp_path / "downloads",
+                                      results)
+    assert np.array_equal(np.asarray(Image.open(button.value["path"])), np.asarray(after))
+    for forged in ("../../etc/passwd", str(tmp_path / "result.jpg"), "0" * 31 + "g.jpg"):
+        assert results.full_png(forged) is None
+    rgba = Image.new("RGBA", (5, 4), (10, 20, 30, 128))
+    assert Path(results.save(rgba, rgba)[1]).suffix == ".png"  # transparency is kept in what is shown
 
 
 def test_download_copies_older_than_their_lifetime_are_deleted(tmp_path):
