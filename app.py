@@ -13,6 +13,7 @@ import math
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import gradio as gr
@@ -236,12 +237,14 @@ def launch(demo: gr.Blocks, **options) -> tuple:
 
 
 def warm_up(checkpoints: dict[str, Path]) -> None:
-    """Load every model once at start-up (load_colorizer caches), so the first visitor does not wait."""
+    """Load models once (load_colorizer caches), so no visitor waits for a load; logs one line when done."""
     for name, folder in checkpoints.items():
         try:
             load_colorizer(str(folder))
         except ColorizationError:
             logger.exception("Checkpoint %s cannot be loaded; it will fail when chosen", name)
+    if checkpoints:
+        logger.info("Loaded %d model(s): %s", len(checkpoints), ", ".join(checkpoints))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -258,7 +261,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     """Start-up prints one line per fact (models loaded, the address), not a progress bar per model or hints for
-    options the command line already has."""
+    options the command line already has. The model selected at start is loaded before the server opens; the
+    others load in a background thread meanwhile, so the first visitor is answered sooner (a request for a model
+    still loading loads it itself)."""
     args = parse_args(argv)
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("colorize_hub").setLevel(logging.INFO)  # ours, without every HTTP request of httpx
@@ -266,8 +271,10 @@ def main(argv: list[str] | None = None) -> None:
     checkpoints = default_checkpoints()
     if not checkpoints:
         logger.warning("No checkpoint found (checkpoints/ or $%s): the model list is empty", CHECKPOINTS_ENV)
-    warm_up(checkpoints)
-    logger.info("Loaded %d models: %s", len(checkpoints), ", ".join(checkpoints))
+    first = [DEFAULT_MODEL if DEFAULT_MODEL in checkpoints else name for name in list(checkpoints)[:1]]
+    warm_up({name: checkpoints[name] for name in first})
+    rest = {name: folder for name, folder in checkpoints.items() if name not in first}
+    threading.Thread(target=warm_up, args=(rest,), name="warm-up", daemon=True).start()
     demo = build_demo(checkpoints, max_pixels=args.max_pixels)
     _, local_url, share_url = launch(demo, server_name=args.host, server_port=args.port, share=args.share,
                                      quiet=True, prevent_thread_lock=True)

@@ -259,7 +259,9 @@ def test_server_log_is_one_line_per_fact_and_bad_input_logs_no_traceback(tmp_pat
         server.terminate()
         lines.extend(server.communicate(timeout=30)[0].splitlines(keepends=True))
     log = "".join(lines)
-    assert "Loaded 2 models" in log and f"http://127.0.0.1:{port}" in log
+    # the model selected at start loads before the server opens, the others in the background
+    assert "Loaded 1 model(s): colorizer-cunet" in log and "Loaded 1 model(s): colorizer-baseline" in log, log
+    assert f"http://127.0.0.1:{port}" in log
     assert "Loading weights" not in log and "share=True" not in log and "Traceback" not in log, log
     assert sum("not an image" in line for line in lines) == 1, log
 
