@@ -95,6 +95,11 @@ def model_info(model: str, checkpoints: dict[str, Path]) -> str:
     return describe(model, checkpoints[model])[1] if model in checkpoints else ""
 
 
+def starting_model(checkpoints: dict[str, Path]) -> str | None:
+    """The model selected (and loaded) first: DEFAULT_MODEL where it is served, else the first listed."""
+    return DEFAULT_MODEL if DEFAULT_MODEL in checkpoints else next(iter(checkpoints), None)
+
+
 def gallery_columns(count: int) -> int:
     """Columns for `count` results, so that every one shows at once with its caption: 2 up to 4, else 3."""
     return 2 if count <= 4 else 3
@@ -113,7 +118,7 @@ def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | Non
     if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels <= 0:
         raise ColorizationError(f"max_pixels must be a positive whole number of pixels; got {max_pixels!r}.")
     choices = model_choices(checkpoints)
-    first = DEFAULT_MODEL if DEFAULT_MODEL in checkpoints else choices[0][1]  # Compare all when there is none
+    first = starting_model(checkpoints) or COMPARE_ALL  # Compare all alone when there is no checkpoint
     one = first != COMPARE_ALL
     downloads = tempfile.mkdtemp(prefix="colorize_hub_downloads_")
     atexit.register(shutil.rmtree, downloads, ignore_errors=True)
@@ -198,18 +203,15 @@ def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | Non
                                      rows=rows, height="auto", object_fit="contain", visible=False,
                                      buttons=["download", "fullscreen"], elem_id="gallery")
                 download = gr.DownloadButton("Download PNG", visible=False, elem_id="download")
-        model.change(show_pane, [model, slider, gallery],
-                     [colorize_button, compare_button, slider, gallery, waiting, download, info],
-                     api_visibility="private")
+        pane = [colorize_button, compare_button, slider, gallery, waiting, download, info]  # what show_pane sets
+        model.change(show_pane, [model, slider, gallery], pane, api_visibility="private")
         colorize_button.click(
             colorize_one, [image, model, render_size, saturation], slider, api_name="colorize",
             concurrency_limit=COLORIZE_CONCURRENCY, concurrency_id="colorize",
-        ).success(show_pane, [model, slider, gallery],
-                  [colorize_button, compare_button, slider, gallery, waiting, download, info], api_visibility="private"
+        ).success(show_pane, [model, slider, gallery], pane, api_visibility="private"
         ).success(offer_download, [slider, image, model], download, api_visibility="private")
         compare_button.click(compare_all, [image, render_size, saturation], gallery, api_name="compare_all").success(
-            show_pane, [model, slider, gallery], [colorize_button, compare_button, slider, gallery, waiting, download,
-                                                   info], api_visibility="private")
+            show_pane, [model, slider, gallery], pane, api_visibility="private")
     check_files_first(demo, [image, slider])
     return demo
 
@@ -271,9 +273,9 @@ def main(argv: list[str] | None = None) -> None:
     checkpoints = default_checkpoints()
     if not checkpoints:
         logger.warning("No checkpoint found (checkpoints/ or $%s): the model list is empty", CHECKPOINTS_ENV)
-    first = [DEFAULT_MODEL if DEFAULT_MODEL in checkpoints else name for name in list(checkpoints)[:1]]
-    warm_up({name: checkpoints[name] for name in first})
-    rest = {name: folder for name, folder in checkpoints.items() if name not in first}
+    first = starting_model(checkpoints)
+    warm_up({name: folder for name, folder in checkpoints.items() if name == first})
+    rest = {name: folder for name, folder in checkpoints.items() if name != first}
     threading.Thread(target=warm_up, args=(rest,), name="warm-up", daemon=True).start()
     demo = build_demo(checkpoints, max_pixels=args.max_pixels)
     _, local_url, share_url = launch(demo, server_name=args.host, server_port=args.port, share=args.share,

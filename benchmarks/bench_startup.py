@@ -13,7 +13,6 @@ Prints the medians side by side, with the CPU.
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,12 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from colorize_hub.checkpoints import DEFAULT_MODEL  # noqa: E402
 from colorize_hub.hardware import cpu_description  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from load_app import free_port  # noqa: E402  (benchmarks/, beside this script)
 
 
 def time_import(tree: Path) -> float:

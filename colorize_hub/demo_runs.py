@@ -17,6 +17,7 @@ from .errors import ColorizationError
 from .forward_batcher import ForwardBatcher
 from .image_processing_colorization import ColorizationImageProcessor, LoadedImage
 from .loading import load_colorizer
+from .pipeline import colorize_loaded
 
 logger = logging.getLogger("colorize_hub.app")
 
@@ -84,10 +85,7 @@ def run_model(photo: LoadedImage, image: str, name: str, folder: Path, render_si
     """
     try:
         network, processor = load_colorizer(str(folder))
-        inputs = processor(photo, render_size=render_size, max_pixels=max_pixels)  # (1, 1, S, S) normalised L
-        predicted = batcher.predict(network, inputs["pixel_values"])  # (1, 2, S, S)
-        return processor.post_process_colorization(predicted, inputs["original_lightness"], alpha=inputs["alpha"],
-                                                   saturation=saturation)[0]
+        return colorize_loaded(network, processor, photo, render_size, saturation, max_pixels, batcher.predict)
     except ColorizationError as error:
         raise user_error(human_message(error, image).replace(str(folder), name)) from error
     except Exception as error:  # noqa: BLE001 - RuntimeError, MemoryError...: one request fails, not the app

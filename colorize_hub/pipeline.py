@@ -49,8 +49,16 @@ def colorize(
     if isinstance(image, (list, tuple)):
         raise ColorizationError("colorize() takes one image; for a batch, call it per image or use the pipeline.")
     model, processor = as_colorizer(model)
-    inputs = processor(image, render_size=render_size, max_pixels=max_pixels)
-    predicted = predict_ab(model, inputs["pixel_values"], precision)
+    forward = functools.partial(predict_ab, precision=precision)
+    return colorize_loaded(model, processor, image, render_size, saturation, max_pixels, forward)
+
+
+def colorize_loaded(model, processor, image, render_size: int | None = None, saturation: float = 1.0,
+                    max_pixels: int | None = None, forward=None) -> Image.Image:
+    """colorize()'s three steps with the model and processor already at hand: preprocess, `forward(model,
+    pixel_values)` -> ab (default `predict_ab`; a server passes its micro-batcher's `predict`), post-process."""
+    inputs = processor(image, render_size=render_size, max_pixels=max_pixels)  # (1, 1, S, S) normalised L
+    predicted = (forward or predict_ab)(model, inputs["pixel_values"])  # (1, 2, S, S)
     return processor.post_process_colorization(
         predicted, inputs["original_lightness"], alpha=inputs["alpha"], saturation=saturation
     )[0]

@@ -22,7 +22,7 @@ from PIL import Image
 from ..errors import ColorizationError
 from ..image_decoding import IMAGE_SUFFIXES
 from ..loading import load_colorizer
-from .batch_pipeline import BATCH_SIZE, run_pipelined
+from .batch_pipeline import BATCH_SIZE, failure_reason, run_pipelined
 
 OUTPUT_SUFFIX = "_color.png"
 COMPARE_SUFFIX = "_compare.png"
@@ -189,8 +189,7 @@ def run_jobs(jobs: list[Job], model: str, render_size: int | None = None, satura
                 finish_compare(job)
                 report.finished.append(job.source)
             except Exception as error:  # noqa: BLE001 - one bad output must never stop the batch
-                report.failed.append((job.source, str(error) if isinstance(error, ColorizationError)
-                                      else f"{type(error).__name__}: {error}"))
+                report.failed.append((job.source, failure_reason(error)))
     run_pipelined(todo, str(model), render_size, saturation, report, write_outputs, batch_size, workers, progress)
     return report
 

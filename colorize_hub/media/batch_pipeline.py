@@ -47,7 +47,8 @@ def shard(items: list, rank: int, world: int) -> list:
     return items[rank::world]
 
 
-def _error_text(error: Exception) -> str:
+def failure_reason(error: Exception) -> str:
+    """A failed photo's line in the report: our own message as it is, anything else with its type."""
     return str(error) if isinstance(error, ColorizationError) else f"{type(error).__name__}: {error}"
 
 
@@ -72,7 +73,7 @@ def run_pipelined(jobs: list, model: str, render_size: int | None, saturation: f
             future.result()
         except Exception as error:  # noqa: BLE001 - one photo's failure never stops the archive
             logger.debug("writing %s failed", job.source, exc_info=True)
-            report.failed.append((job.source, _error_text(error)))
+            report.failed.append((job.source, failure_reason(error)))
         else:
             report.done.append(job.source)
         bar.update()
@@ -91,7 +92,7 @@ def run_pipelined(jobs: list, model: str, render_size: int | None, saturation: f
                 try:
                     loaded.append((job, future.result()))
                 except Exception as error:  # noqa: BLE001 - unreadable photo: reported, the batch goes on
-                    report.failed.append((job.source, _error_text(error)))
+                    report.failed.append((job.source, failure_reason(error)))
                     bar.update()
             if index + 1 < len(batches):  # the next batch decodes while this one runs through the model
                 decoding = [pool.submit(processor.load_image, job.source) for job in batches[index + 1]]
@@ -102,7 +103,7 @@ def run_pipelined(jobs: list, model: str, render_size: int | None, saturation: f
                 predicted = predict_ab(network, inputs["pixel_values"])  # (B, 2, S, S)
             except Exception as error:  # noqa: BLE001 - e.g. out of memory: this batch fails, the run goes on
                 for job, _ in loaded:
-                    report.failed.append((job.source, _error_text(error)))
+                    report.failed.append((job.source, failure_reason(error)))
                     bar.update()
                 continue
             for row, (job, image) in enumerate(loaded):
