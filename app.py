@@ -2,8 +2,10 @@
 
 `python app.py` serves the checkpoints bundled in checkpoints/ with no network; the same file runs as a
 Hugging Face Space (see README.md's front matter). Public API endpoints, usable from gradio_client:
-/colorize (image, model name, render size, saturation) -> (before, after) and
-/compare_all (image, render size, saturation) -> one image per model.
+/colorize (image, model name, render size, saturation) -> (before, after),
+/compare_all (image, render size, saturation) -> one image per model, and, where a served model takes colour hints,
+/colorize_with_hints (image, hints JSON, render size, saturation) -> (before, after) and
+/suggest_colours (image, x, y, hints JSON) -> the likely colours at (x, y).
 """
 
 import argparse
@@ -22,6 +24,7 @@ from transformers.utils import logging as transformers_logging
 from colorize_hub import DEFAULT_MODEL, ColorizationError, bundled_checkpoints, load_colorizer
 from colorize_hub import demo_files
 from colorize_hub.catalog import best_first, describe, good_for
+from colorize_hub.demo_hints import add_hints_panel
 from colorize_hub.demo_files import (MAX_FILE_SIZE, ResultFiles, check_files_first, is_served, readable_upload,
                                      stored_results)
 from colorize_hub.forward_batcher import MAX_BATCH, ForwardBatcher
@@ -136,6 +139,13 @@ def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | Non
         after = run_model(photo, image, model, checkpoints[model], size, float(saturation), batcher, max_pixels)
         return results.save(before, after)
 
+    def colorize_hints(image: str | None, hints: list, model: str, render_size: float, saturation: float):
+        """The hints panel's runner: colorize with `model` following the user's colour points."""
+        size = check_request(image, render_size, saturation)
+        photo, before = load_photo(image, max_pixels)
+        after = run_model(photo, image, model, checkpoints[model], size, float(saturation), batcher, max_pixels, hints)
+        return results.save(before, after)
+
     def compare_all(image: str | None, render_size: float, saturation: float, progress=gr.Progress()):
         """Colorize with every model; returns (image, human name) pairs for the gallery.
 
@@ -192,6 +202,7 @@ def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | Non
                 compare_button = gr.Button("Colorize with every model", variant="primary", visible=not one)
                 if EXAMPLES:
                     gr.Examples([[str(path)] for path in EXAMPLES], inputs=[image], label="Examples")
+                hints_column = gr.Column()  # the colour hints panel, filled once the result pane exists
             with gr.Column(scale=3):
                 waiting = gr.Markdown(WAITING["one" if one else "all"], elem_id="waiting", container=True,
                                       height=RESULT_HEIGHT // 2)  # a framed, empty pane with this text
@@ -212,6 +223,13 @@ def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | Non
         ).success(offer_download, [slider, image, model], download, api_visibility="private")
         compare_button.click(compare_all, [image, render_size, saturation], gallery, api_name="compare_all").success(
             show_pane, [model, slider, gallery], pane, api_visibility="private")
+        with hints_column:
+            panel = add_hints_panel(checkpoints, image, render_size, saturation, slider, colorize_hints, max_pixels)
+        if panel is not None:  # the result shows as the hint model's, in the slider
+            hinted, hint_model = panel
+            hinted.success(lambda: hint_model, None, model, api_visibility="private").success(
+                show_pane, [model, slider, gallery], pane, api_visibility="private").success(
+                offer_download, [slider, image, model], download, api_visibility="private")
     check_files_first(demo, [image, slider])
     return demo
 

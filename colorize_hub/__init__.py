@@ -20,6 +20,8 @@ _LAZY_NAMES = {
     "load_colorizer": ".loading",
     "ColorizationPipeline": ".pipeline",
     "colorize": ".pipeline",
+    "suggest_colours": ".suggestions",
+    "Suggestion": ".suggestions",
     **{name: ".models" for name in (
         "MODEL_REGISTRY",
         "Architecture",

@@ -5,6 +5,7 @@ imports no torch, so model lists and argument errors stay fast.
 """
 
 import difflib
+import json
 from pathlib import Path
 
 from huggingface_hub import constants
@@ -22,6 +23,12 @@ def bundled_checkpoints(folder: str | Path | None = None) -> dict[str, Path]:
     """Name -> folder of every checkpoint (a sub-folder with config.json) in `folder`, default `checkpoints/`."""
     folder = Path(folder) if folder is not None else BUNDLED_CHECKPOINTS
     return {p.parent.name: p.parent for p in sorted(folder.glob("*/config.json"))} if folder.is_dir() else {}
+
+
+def hint_checkpoints(folder: str | Path | None = None) -> list[str]:
+    """Names of the bundled checkpoints that take colour hints (their config.json says `"hints": true`)."""
+    return [name for name, path in bundled_checkpoints(folder).items()
+            if json.loads((path / "config.json").read_text()).get("hints") is True]
 
 
 def what_to_pass() -> str:

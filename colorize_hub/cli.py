@@ -48,8 +48,13 @@ def _colorize(args: argparse.Namespace) -> int:
 
     output = Path(args.output)
     single = len(args.inputs) == 1 and Path(args.inputs[0]).is_file() and output.suffix.lower() in IMAGE_SUFFIXES
+    if args.hints and not single:
+        raise ColorizationError("--hints gives points of one photo: pass one input file and an output file name "
+                                "(colorize old.jpg -o old_color.png --hints hints.json).")
     if single:  # `colorize old.jpg -o old_color.png`: one file to one named output
         jobs, problems = [single_job(args.inputs[0], output, args.compare)], []
+        if args.hints:
+            return _colorize_with_hints(args, jobs[0])
     else:
         jobs, problems = plan(args.inputs, output, args.compare)
     rank, world = process_rank()  # under torchrun / accelerate launch: this process's share of the same plan
@@ -64,6 +69,21 @@ def _colorize(args: argparse.Namespace) -> int:
     process = f"process {rank + 1} of {world}: " if world > 1 else ""
     print(f"{process}{report.summary()}; outputs in {output.parent if single else output}")
     return 1 if report.failed else 0
+
+
+def _colorize_with_hints(args: argparse.Namespace, job) -> int:
+    """One photo with the colour hints of a JSON file."""
+    from .hints import load_hints_file
+    from .media.batch import write_outputs
+    from .pipeline import colorize
+
+    hints = load_hints_file(args.hints)
+    if job.output.exists() and not args.overwrite:
+        print(f"skipped {job.source}: {job.output} exists (use --overwrite to replace it)", file=sys.stderr)
+        return 0
+    write_outputs(job, colorize(job.source, args.model, args.render_size, args.saturation, hints=hints))
+    print(f"colorized {job.source} with {len(hints)} hint(s) -> {job.output}")
+    return 0
 
 
 def _video(args: argparse.Namespace) -> int:
@@ -145,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     one = _subcommand(commands, "colorize", "colorize image files, folders (recursively) and globs", [
         "old.jpg -o old_color.png                       (the default model)",
         "old.jpg -o old_color.png --model NAME          (NAME: see `colorize-hub list`)",
+        "old.jpg -o old_color.png --model colorizer-encoder-unet-hints --hints hints.json   (your colours)",
         "scans/ 'more/**/*.tif' -o colored/ --model NAME --render-size 384 --compare",
         "family/ -o family_color/ --model ORG/REPO --saturation 1.3 --overwrite",
         "archive/ -o archive_color/ --batch-size 16      (prints photos/s; run it again to finish a cut-short run)",
@@ -156,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output folder (<stem>_color.png each; a folder input keeps its tree), or a .png/.jpg "
                           "file name when there is a single input file; inputs are never overwritten")
     one.add_argument("--compare", action="store_true", help="also write <stem>_compare.png: input gray | colorized")
+    one.add_argument("--hints", metavar="HINTS.json", default=None,
+                     help='colour hints for one input photo: a JSON list of {"x": 120, "y": 80, "color": "#3060c0"} '
+                          "(pixels from the top-left corner); needs a model that takes hints (colorize-hub list)")
     one.add_argument("--batch-size", type=int, default=8, help="photos per forward pass (default 8)")
     one.add_argument("--workers", type=int, default=None,
                      help="threads that decode and write photos while the model runs (default: the CPU count)")

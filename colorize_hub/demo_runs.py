@@ -76,16 +76,18 @@ def load_photo(image: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[Loaded
 
 
 def run_model(photo: LoadedImage, image: str, name: str, folder: Path, render_size: int, saturation: float,
-              batcher: ForwardBatcher, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+              batcher: ForwardBatcher, max_pixels: int = DEFAULT_MAX_PIXELS, hints=None) -> Image.Image:
     """colorize()'s three steps on the decoded photo, the forward pass shared with concurrent requests through
-    `batcher`; a ColorizationError (a bad checkpoint) is shown as a gr.Error.
+    `batcher` (with colour `hints`, its own forward pass); a ColorizationError (a bad checkpoint, a bad hint) is
+    shown as a gr.Error.
 
     `image` (the upload's path) and `folder` only shape messages: server paths become the photo's file name and
     the checkpoint's name.
     """
     try:
         network, processor = load_colorizer(str(folder))
-        return colorize_loaded(network, processor, photo, render_size, saturation, max_pixels, batcher.predict)
+        return colorize_loaded(network, processor, photo, render_size, saturation, max_pixels, batcher.predict,
+                               hints)
     except ColorizationError as error:
         raise user_error(human_message(error, image).replace(str(folder), name)) from error
     except Exception as error:  # noqa: BLE001 - RuntimeError, MemoryError...: one request fails, not the app

@@ -11,8 +11,9 @@ from PIL import Image
 from transformers import AutoModel, Pipeline, PreTrainedModel
 from transformers.pipelines import PIPELINE_REGISTRY
 
-from .checkpoints import DEFAULT_MODEL
+from .checkpoints import DEFAULT_MODEL, hint_checkpoints
 from .errors import ColorizationError
+from .hints import hint_tensors, takes_hints
 from .loading import as_colorizer, load_colorizer
 
 TASK = "image-colorization"
@@ -25,6 +26,7 @@ def colorize(
     saturation: float = 1.0,
     precision: str = "auto",
     max_pixels: int | None = None,
+    hints=None,
 ) -> Image.Image:
     """Colorize one image (path, PIL image, numpy array or tensor) and return a PIL image of the same size.
 
@@ -42,6 +44,11 @@ def colorize(
         precision: "auto" (bfloat16 where the hardware runs it natively, else float32), "fp32" or "bf16".
         max_pixels: refuse inputs with more pixels than this, before decoding them (default: the checkpoint's
             preprocessor setting, 50 megapixels unless it says otherwise).
+        hints: colour hints, `[(x, y, colour), ...]`: a point in the image's own pixels (x right, y down from the
+            top-left corner) and an sRGB colour, `(r, g, b)` in 0..255 or `"#rrggbb"`; the model spreads each
+            colour's chroma over the region around its point (the photo keeps its own lightness). Only models
+            trained with hints take them (colorizer-encoder-unet-hints); others refuse. `suggest_colours` gives
+            the likely colours at a point.
 
     Raises:
         ColorizationError: for an input or a checkpoint that cannot be used; the message says why and what to do.
@@ -50,18 +57,39 @@ def colorize(
         raise ColorizationError("colorize() takes one image; for a batch, call it per image or use the pipeline.")
     model, processor = as_colorizer(model)
     forward = functools.partial(predict_ab, precision=precision)
-    return colorize_loaded(model, processor, image, render_size, saturation, max_pixels, forward)
+    return colorize_loaded(model, processor, image, render_size, saturation, max_pixels, forward, hints)
 
 
 def colorize_loaded(model, processor, image, render_size: int | None = None, saturation: float = 1.0,
-                    max_pixels: int | None = None, forward=None) -> Image.Image:
+                    max_pixels: int | None = None, forward=None, hints=None) -> Image.Image:
     """colorize()'s three steps with the model and processor already at hand: preprocess, `forward(model,
-    pixel_values)` -> ab (default `predict_ab`; a server passes its micro-batcher's `predict`), post-process."""
+    pixel_values)` -> ab (default `predict_ab`; a server passes its micro-batcher's `predict`), post-process.
+    With hints, the forward pass is `predict_ab` with them (`forward` only gives its precision, if it has one)."""
     inputs = processor(image, render_size=render_size, max_pixels=max_pixels)  # (1, 1, S, S) normalised L
-    predicted = (forward or predict_ab)(model, inputs["pixel_values"])  # (1, 2, S, S)
+    hint_inputs = model_hints(model, processor, inputs, hints, saturation)
+    if hint_inputs is None:
+        predicted = (forward or predict_ab)(model, inputs["pixel_values"])  # (1, 2, S, S)
+    else:
+        precision = getattr(forward, "keywords", {}).get("precision", "auto")
+        predicted = predict_ab(model, inputs["pixel_values"], precision, hints=hint_inputs)
     return processor.post_process_colorization(
         predicted, inputs["original_lightness"], alpha=inputs["alpha"], saturation=saturation
     )[0]
+
+
+def model_hints(model, processor, inputs, hints, saturation: float = 1.0) -> dict | None:
+    """The model's hint inputs for `hints` on the preprocessed photo (None without hints); a model that does not
+    take hints refuses them, naming one that does."""
+    if hints is None or (isinstance(hints, (list, tuple)) and not hints):
+        return None
+    if not takes_hints(model):
+        capable = hint_checkpoints()
+        other = f"use {', '.join(capable)}, which takes them" if capable else "use a checkpoint trained with hints"
+        raise ColorizationError(f"{model.config.model_type} {getattr(model, 'name_or_path', '')} does not take "
+                                f"colour hints; {other} (colorize(..., model={capable[0] if capable else '...'!r})).")
+    height, width = inputs["original_lightness"][0].shape[-2:]
+    chroma = processor.chroma_gain * saturation
+    return hint_tensors(hints, (width, height), inputs["pixel_values"].shape[-1], chroma)
 
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -87,8 +115,10 @@ def use_bf16(device: torch.device, precision: str) -> bool:
 
 
 @torch.inference_mode()
-def predict_ab(model: PreTrainedModel, pixel_values: torch.Tensor, precision: str = "auto") -> torch.Tensor:
-    """Run the model on normalised L (B, 1, S, S); returns normalised ab (B, 2, S, S) in float32.
+def predict_ab(model: PreTrainedModel, pixel_values: torch.Tensor, precision: str = "auto",
+               hints: dict | None = None) -> torch.Tensor:
+    """Run the model on normalised L (B, 1, S, S) (and `hints`: hint_ab, hint_mask, for a model that takes them);
+    returns normalised ab (B, 2, S, S) in float32.
 
     "auto" runs in bfloat16 where the hardware does it natively (the colour merge stays float32): chroma
     needs far less precision than bf16 keeps, and the forward pass gets 2-4x faster on such CPUs.
@@ -96,7 +126,8 @@ def predict_ab(model: PreTrainedModel, pixel_values: torch.Tensor, precision: st
     parameter = next(model.parameters())
     inputs = pixel_values.to(parameter.device, parameter.dtype).contiguous(memory_format=torch.channels_last)
     with torch.autocast(parameter.device.type, dtype=torch.bfloat16, enabled=use_bf16(parameter.device, precision)):
-        return model(inputs).predicted_ab.float()
+        hint_inputs = {k: v.to(parameter.device, parameter.dtype) for k, v in (hints or {}).items()}
+        return model(inputs, **hint_inputs).predicted_ab.float()
 
 
 class ColorizationPipeline(Pipeline):

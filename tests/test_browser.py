@@ -5,6 +5,7 @@ Drives Debian's Chromium through Playwright. Without chromium the test is skippe
 """
 
 import importlib.util
+import math
 import os
 import shutil
 from pathlib import Path
@@ -108,6 +109,83 @@ def test_upload_colorize_slider_download_and_compare_all(browser, tmp_path):
         grid = page.locator("#gallery .grid-wrap")
         assert grid.evaluate("e => e.scrollHeight <= e.clientHeight + 1")
 
+        page.close()
+    finally:
+        demo.close()
+
+
+HINT_MODEL = ROOT / "checkpoints" / "colorizer-encoder-unet-hints"
+
+
+def lab_hue(rgb) -> float:
+    """CIE Lab hue angle (degrees) of an sRGB colour or the mean ab of an (H, W, 3) uint8 patch."""
+    import numpy as np
+    import torch
+
+    from colorize_hub.color import rgb_to_lab
+
+    pixels = torch.tensor(np.asarray(rgb, dtype=np.float32).reshape(-1, 3, 1, 1) / 255)
+    a, b = rgb_to_lab(pixels)[:, 1:].mean(dim=0).view(2).tolist()
+    return math.degrees(math.atan2(b, a)) % 360
+
+
+def mid_gray_points(photo: Path, count: int) -> list[tuple[float, float]]:
+    """Spots (as fractions of width and height) where the photo is neither near black nor near white, so that a
+    colour there can show its hue."""
+    with Image.open(photo) as image:
+        gray = image.convert("L")
+        candidates = [(fx / 10, fy / 10) for fy in range(2, 9, 2) for fx in range(1, 10, 2)]
+        found = [(fx, fy) for fx, fy in candidates
+                 if 70 <= gray.getpixel((int(fx * gray.width), int(fy * gray.height))) <= 180]
+    return found[:count]
+
+
+@pytest.mark.skipif(not HINT_MODEL.is_dir(), reason="needs the bundled colour-hint checkpoint")
+def test_colour_points_are_placed_recoloured_and_followed(browser, tmp_path):
+    """Place two points by clicking the photo, give each a colour with the picker, colorize: at each point the
+    result has the chosen hue."""
+    photo = ROOT / "examples" / "coffee.jpg"
+    demo, url = launch_app({HINT_MODEL.name: HINT_MODEL})
+    helpers = load_screenshot_helpers()
+    chosen = ["#2050e0", "#e04010"]  # blue, red-orange
+    try:
+        page = browser.new_page(viewport=helpers.VIEWPORT)
+        page.goto(url)
+        page.locator("#photo input[type=file]").set_input_files(str(photo))
+        page.locator("#photo img").first.wait_for(state="visible", timeout=30_000)
+        page.locator("#hints-panel").get_by_text("Your colours").first.click()
+        canvas = page.locator("#hint-canvas img").first
+        canvas.wait_for(state="visible", timeout=30_000)
+        spots = mid_gray_points(photo, 2)
+        assert len(spots) == 2
+        for number, ((fx, fy), colour) in enumerate(zip(spots, chosen), start=1):
+            box = canvas.bounding_box()
+            canvas.click(position={"x": fx * box["width"], "y": fy * box["height"]})
+            rows = page.locator("#hint-table tbody tr")
+            page.wait_for_function(f"() => document.querySelectorAll('#hint-table tbody tr').length === {number}",
+                                   timeout=30_000)
+            assert page.locator("#hint-suggestions input[type=radio]").count() >= 1  # likely colours offered
+            page.locator("#hint-colour button.dialog-button").click()
+            field = page.locator("#hint-colour input[type=text]")
+            field.fill(colour)
+            field.press("Enter")
+            page.wait_for_function("([n, c]) => { const r = document.querySelectorAll('#hint-table tbody tr')[n];"
+                                   " return r && r.innerText.includes(c); }", arg=[number - 1, colour], timeout=30_000)
+            page.locator("#hint-colour button.dialog-button").click()  # close the picker
+        table = [row.split("\t") for row in rows.all_inner_texts()]
+        points = [(int(cells[1].strip()), int(cells[2].strip())) for cells in table]
+        page.get_by_role("button", name="Colorize with my colours").click()
+        after = page.locator("#result img").nth(1)
+        after.wait_for(state="visible", timeout=60_000)
+        result_file = tmp_path / "after.jpg"
+        result_file.write_bytes(page.request.get(after.get_attribute("src")).body())
+        with Image.open(result_file) as result:
+            result = result.convert("RGB")
+            for (x, y), colour in zip(points, chosen):
+                patch = result.crop((x - 2, y - 2, x + 3, y + 3))
+                wanted = lab_hue([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
+                got = lab_hue(list(patch.getdata()))
+                assert min(abs(got - wanted), 360 - abs(got - wanted)) <= 25, (x, y, colour, got, wanted)
         page.close()
     finally:
         demo.close()

@@ -116,9 +116,16 @@ def _fusion_variants(config: dict) -> str:
 
 def _encoder_unet_variants(config: dict) -> str:
     if config.get("head") == "palette":
-        return (f"Its head classifies every pixel into {len(config['palette'])} k-means colours (the palette ships "
+        head = (f"Its head classifies every pixel into {len(config['palette'])} k-means colours (the palette ships "
                 "in config.json), trained with class-rebalanced cross-entropy and decoded with the annealed mean.")
-    return "Its head regresses ab (L1 loss)."
+    else:
+        head = "Its head regresses ab (L1 loss)."
+    if config.get("hints"):
+        head += (" It takes colour hints (Zhang et al. 2017): points whose colour the user chose reach every decoder "
+                 "scale, and a second head scores "
+                 f"{len(config.get('suggestion_palette') or [])} colours per pixel to suggest likely colours at a "
+                 "clicked point.")
+    return head
 
 
 _TINY_ENCODER_UNET = dict(backbone="test_efficientnet", decoder_hidden_sizes=[16, 16, 8, 8])
@@ -165,7 +172,8 @@ for _architecture in (
         "Encoder U-Net: an ImageNet-pretrained EfficientNet-Lite is the encoder of a U-Net (features at 1/2 to 1/32 "
         "resolution), and a light decoder takes a skip connection from every scale, so what the classifier "
         "recognises where steers the colour at every pixel (the DeOldify / DDColor recipe at CPU size).",
-        tiny_configs={"default": _TINY_ENCODER_UNET, "regression": dict(_TINY_ENCODER_UNET, head="regression")},
+        tiny_configs={"default": _TINY_ENCODER_UNET, "regression": dict(_TINY_ENCODER_UNET, head="regression"),
+                      "hints": dict(_TINY_ENCODER_UNET, head="regression", hints=True)},
         describe_config=_encoder_unet_variants,
         load_pretrained=load_encoder_unet_weights,
         freeze_pretrained=freeze_encoder_unet_encoder,

@@ -2,7 +2,7 @@
 
 from transformers import PreTrainedConfig
 
-from .palette_head import PaletteConfigMixin, head_settings
+from .palette_head import PaletteConfigMixin, head_settings, palette_settings
 
 
 class ColorizerEncoderUnetConfig(PaletteConfigMixin, PreTrainedConfig):
@@ -31,6 +31,16 @@ class ColorizerEncoderUnetConfig(PaletteConfigMixin, PreTrainedConfig):
         palette (`list[list[float]]`, *optional*), class_weights (`list[float]`, *optional*),
         annealed_temperature (`float`, *optional*, defaults to 0.38):
             With `head="palette"`: as in [`ColorizerUnet24Config`]. Unused (None) with `head="regression"`.
+        hints (`bool`, *optional*, defaults to `False`):
+            Take user colour hints (`hint_ab`, `hint_mask` at render resolution; Zhang et al. 2017). They reach every
+            decoder stage (pooled to its scale) and the deepest features through weights that start at zero, so a
+            model fine-tuned from a hint-free checkpoint starts out identical to it, and a model given no hints
+            sees the same zeros as in training photos without hints.
+        suggestion_palette (`list[list[float]]`, *optional*):
+            With `hints`: normalised ab colours over which a small second head predicts, per pixel, how likely each
+            colour is (trained with plain cross-entropy on detached decoder features, so it never changes the
+            colorization); the demo offers a clicked point's most likely colours from it. Defaults to the 24-colour
+            default palette; training computes one from its data.
 
     Example:
 
@@ -44,6 +54,7 @@ class ColorizerEncoderUnetConfig(PaletteConfigMixin, PreTrainedConfig):
     """
 
     model_type = "colorizer-encoder-unet"
+    keys_to_ignore_at_inference = ["suggestion_logits"]  # Trainer's evaluation keeps predicted_ab (and logits)
 
     def __init__(
         self,
@@ -55,6 +66,8 @@ class ColorizerEncoderUnetConfig(PaletteConfigMixin, PreTrainedConfig):
         palette=None,
         class_weights=None,
         annealed_temperature=None,
+        hints=False,
+        suggestion_palette=None,
         **kwargs,
     ):
         self.backbone = backbone
@@ -66,4 +79,6 @@ class ColorizerEncoderUnetConfig(PaletteConfigMixin, PreTrainedConfig):
         self.head = head
         self.palette, self.class_weights, self.annealed_temperature = head_settings(
             head, palette, class_weights, annealed_temperature)
+        self.hints = bool(hints)
+        self.suggestion_palette = palette_settings(suggestion_palette, None)[0] if hints else None
         super().__init__(**kwargs)

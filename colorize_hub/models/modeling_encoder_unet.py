@@ -7,9 +7,12 @@ from torch import nn
 from transformers import PreTrainedModel
 
 from .configuration_encoder_unet import ColorizerEncoderUnetConfig
+from transformers import initialization as init
+
+from .hint_inputs import HINT_CHANNELS, check_hints, hint_features
 from .layers import AbHead, ConvNormAct, init_weights_keeping, pad_to_multiple
 from .modeling_outputs import ColorizationOutput
-from .palette_head import PaletteHeadMixin
+from .palette_head import PaletteClassifier, PaletteHeadMixin, palette_cross_entropy
 
 
 class ColorizerEncoderUnetPreTrainedModel(PreTrainedModel):
@@ -20,19 +23,26 @@ class ColorizerEncoderUnetPreTrainedModel(PreTrainedModel):
 
     def _init_weights(self, module):
         init_weights_keeping(self, module, self.encoder_modules)
+        if module is getattr(self, "hint_entry", None):  # hints start with no effect at all
+            init.zeros_(module.weight)
+            init.zeros_(module.bias)
+        if module is self and hasattr(self, "suggestion_palette"):
+            self.suggestion_palette.copy_(torch.tensor(self.config.suggestion_palette))
 
 
 class SkipStage(nn.Module):
-    """Decoder step: bilinear x2 upsampling to the skip's size, concatenate the skip, 3x3 ConvNormAct."""
+    """Decoder step: bilinear x2 upsampling to the skip's size, concatenate the skip (and the hints pooled to that
+    scale, for a model that takes hints: the conv's last input channels), 3x3 ConvNormAct."""
 
-    def __init__(self, in_channels, skip_channels, out_channels):
+    def __init__(self, in_channels, skip_channels, out_channels, hint_channels=0):
         super().__init__()
-        self.conv = ConvNormAct(in_channels + skip_channels, out_channels)
+        self.conv = ConvNormAct(in_channels + skip_channels + hint_channels, out_channels)
 
-    def forward(self, hidden: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        # (B, C_in, h, w) -> (B, C_in, 2h, 2w) ++ skip (B, C_skip, 2h, 2w) -> (B, C_out, 2h, 2w)
+    def forward(self, hidden: torch.Tensor, skip: torch.Tensor, hints: torch.Tensor | None = None) -> torch.Tensor:
+        # (B, C_in, h, w) -> (B, C_in, 2h, 2w) ++ skip (B, C_skip, 2h, 2w) [++ hints (B, 3, 2h, 2w)] -> (B, C_out, 2h, 2w)
         hidden = F.interpolate(hidden, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-        return self.conv(torch.cat([hidden, skip.to(hidden.dtype)], dim=1))
+        parts = [hidden, skip.to(hidden.dtype)] + ([] if hints is None else [hints.to(hidden.dtype)])
+        return self.conv(torch.cat(parts, dim=1))
 
 
 class ColorizerEncoderUnetForColorization(PaletteHeadMixin, ColorizerEncoderUnetPreTrainedModel):
@@ -48,7 +58,9 @@ class ColorizerEncoderUnetForColorization(PaletteHeadMixin, ColorizerEncoderUnet
     32 @ H/2 -> 1x1 conv -> logits over the palette (or tanh ab) -> bilinear x2 -> (H, W)
     ```
     The palette head decodes logits by the annealed mean; the regression head (`config.head="regression"`)
-    regresses ab with an L1 loss. An encoder whose parameters are frozen (`requires_grad=False`) stays in eval
+    regresses ab with an L1 loss. With `config.hints`, user colour hints (ab + mask at input resolution) are pooled
+    to every decoder scale and concatenated to its skip, and added to the deepest features by a 3x3 conv; a second
+    head on the (detached) last decoder features scores `config.suggestion_palette` per pixel. An encoder whose parameters are frozen (`requires_grad=False`) stays in eval
     mode, so training does not drift its BatchNorm statistics.
     """
 
@@ -66,11 +78,19 @@ class ColorizerEncoderUnetForColorization(PaletteHeadMixin, ColorizerEncoderUnet
                              f"{config.backbone} above its deepest), not {len(sizes)}")
         in_sizes = [channels[-1], *sizes[:-1]]
         skip_sizes = channels[-2::-1]  # deepest skip first
-        self.decoder = nn.ModuleList(SkipStage(i, s, o) for i, s, o in zip(in_sizes, skip_sizes, sizes))
+        hint_channels = HINT_CHANNELS if config.hints else 0
+        self.decoder = nn.ModuleList(SkipStage(i, s, o, hint_channels) for i, s, o in zip(in_sizes, skip_sizes, sizes))
         if config.head == "palette":
             self.init_palette_head(sizes[-1])
         else:
             self.head = AbHead(sizes[-1])
+        if config.hints:
+            self.hint_entry = nn.Conv2d(HINT_CHANNELS, channels[-1], 3, padding=1)
+            palette = torch.tensor(config.suggestion_palette)
+            # at 1/4 resolution (pooled from the decoder's 1/2): a colour distribution needs no finer detail
+            self.suggester = nn.Sequential(nn.AvgPool2d(2), ConvNormAct(sizes[-1], 64, kernel_size=1),
+                                           PaletteClassifier(64, len(palette)))
+            self.register_buffer("suggestion_palette", palette)
         self.stride = self.encoder.feature_info.reduction()[-1]
         self.post_init()
 
@@ -87,26 +107,72 @@ class ColorizerEncoderUnetForColorization(PaletteHeadMixin, ColorizerEncoderUnet
         std = gray.new_tensor(self.config.backbone_std).view(1, 3, 1, 1)
         return (gray.expand(-1, 3, -1, -1) - mean) / std
 
-    def decode_features(self, features: list[torch.Tensor]) -> torch.Tensor:
-        """Encoder maps (shallowest first) -> decoder features at the shallowest scale."""
+    def decode_features(self, features: list[torch.Tensor], hints=None) -> torch.Tensor:
+        """Encoder maps (shallowest first) -> decoder features at the shallowest scale; `hints`: (hint_ab,
+        hint_mask) at input resolution, for a model that takes them."""
         hidden = features[-1]
+        if hints is not None:
+            hidden = hidden + self.hint_entry(hint_features(*hints, hidden.shape[-2:])).to(hidden.dtype)
         for stage, skip in zip(self.decoder, reversed(features[:-1])):
-            hidden = stage(hidden, skip)
+            hidden = stage(hidden, skip, None if hints is None else hint_features(*hints, skip.shape[-2:]))
         return hidden
 
-    def forward(self, pixel_values: torch.Tensor, labels: torch.Tensor | None = None) -> ColorizationOutput:
+    def padded_hints(self, pixel_values, hint_ab, hint_mask):
+        """(hint_ab, hint_mask) zero-padded as `pad_to_multiple` pads the input (no hints: zeros); None for a model
+        without hints, which refuses them."""
+        check_hints(pixel_values, hint_ab, hint_mask)
+        if not self.config.hints:
+            if hint_ab is not None:
+                raise ValueError(f"this {self.config.model_type} checkpoint does not take colour hints (config.hints "
+                                 "is false); use one trained with them")
+            return None
+        if hint_ab is None:
+            hint_ab = pixel_values.new_zeros(pixel_values.shape[0], 2, *pixel_values.shape[-2:])
+            hint_mask = pixel_values.new_zeros(pixel_values.shape)
+        pad_bottom, pad_right = -pixel_values.shape[-2] % self.stride, -pixel_values.shape[-1] % self.stride
+        # (B, C, H, W) -> (B, C, H + pad_bottom, W + pad_right), zeros: no hints in the padding
+        return F.pad(hint_ab, (0, pad_right, 0, pad_bottom)), F.pad(hint_mask, (0, pad_right, 0, pad_bottom))
+
+    def suggestions(self, hidden: torch.Tensor, size, height: int, width: int) -> torch.Tensor:
+        """Decoder features (B, C, H'/2, W'/2) -> (B, Q, H, W) scores of `suggestion_palette` (detached: this head
+        learns alone and never changes the colorization)."""
+        # (B, C, H'/2, W'/2) -> (B, Q, H'/4, W'/4) -> (B, Q, H', W') -> crop the padding -> (B, Q, H, W)
+        logits = F.interpolate(self.suggester(hidden.detach()), size=size, mode="bilinear", align_corners=False)
+        return logits[..., :height, :width]
+
+    def suggestion_loss(self, hidden: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Plain cross-entropy, at the suggester's 1/4 resolution, against the suggestion colour nearest to the
+        true ab averaged over each cell: the scores estimate how likely each colour is (no rebalancing)."""
+        logits = self.suggester(hidden.detach())  # (B, Q, H'/4, W'/4)
+        # (B, 2, H, W) -> padded (B, 2, H', W') -> cell means (B, 2, H'/4, W'/4)
+        cells = F.adaptive_avg_pool2d(pad_to_multiple(labels, self.stride), logits.shape[-2:])
+        return palette_cross_entropy(logits, cells, self.suggestion_palette, None)
+
+    def forward(self, pixel_values: torch.Tensor, labels: torch.Tensor | None = None,
+                hint_ab: torch.Tensor | None = None, hint_mask: torch.Tensor | None = None,
+                return_suggestions: bool = False) -> ColorizationOutput:
         height, width = pixel_values.shape[-2:]
         padded = pad_to_multiple(pixel_values, self.stride)
-        hidden = self.decode_features(self.encoder(self.encoder_input(padded)))
+        hints = self.padded_hints(pixel_values, hint_ab, hint_mask)
+        hidden = self.decode_features(self.encoder(self.encoder_input(padded)), hints)
         full_size = padded.shape[-2:]
+        suggestion_logits = None
+        if self.config.hints and return_suggestions:
+            suggestion_logits = self.suggestions(hidden, full_size, height, width)
+        logits = None
         if self.classifies_colours:
             # (B, Q, H'/2, W'/2) -> (B, Q, H', W') -> crop the padding -> (B, Q, H, W)
             logits = F.interpolate(self.classifier(hidden), size=full_size, mode="bilinear", align_corners=False)
             logits = logits[..., :height, :width]
             loss = None if labels is None else self.palette_loss(logits, labels)
-            return ColorizationOutput(loss=loss, predicted_ab=self.decode(logits), logits=logits)
-        # (B, 2, H'/2, W'/2) -> (B, 2, H', W') -> crop the padding -> (B, 2, H, W)
-        predicted_ab = F.interpolate(self.head(hidden), size=full_size, mode="bilinear", align_corners=False)
-        predicted_ab = predicted_ab[..., :height, :width]
-        loss = F.l1_loss(predicted_ab, labels) if labels is not None else None
-        return ColorizationOutput(loss=loss, predicted_ab=predicted_ab)
+            predicted_ab = self.decode(logits)
+        else:
+            # (B, 2, H'/2, W'/2) -> (B, 2, H', W') -> crop the padding -> (B, 2, H, W)
+            predicted_ab = F.interpolate(self.head(hidden), size=full_size, mode="bilinear", align_corners=False)
+            predicted_ab = predicted_ab[..., :height, :width]
+            loss = F.l1_loss(predicted_ab, labels) if labels is not None else None
+        if loss is not None and self.config.hints:
+            loss = loss + self.suggestion_loss(hidden, labels)
+        return ColorizationOutput(loss=loss, predicted_ab=predicted_ab, logits=logits,
+                                  suggestion_logits=suggestion_logits)
+

@@ -49,10 +49,15 @@ def rebalancing_weights(frequencies: np.ndarray, mix: float = 0.5) -> np.ndarray
 
 
 def compute_palette(
-    folder: str | Path, num_colors: int = 24, pixels_per_image: int = 256, seed: int = 0, mix: float = 0.5
+    folder: str | Path, num_colors: int = 24, pixels_per_image: int = 256, seed: int = 0, mix: float = 0.5,
+    max_images: int | None = None,
 ) -> Palette:
-    """k-means (k-means++ start, `seed`) over the ab of every image under `folder`."""
-    ab = sample_ab(image_files(folder), pixels_per_image, seed=seed)
+    """k-means (k-means++ start, `seed`) over the ab of every image under `folder` (or of `max_images` of them,
+    spread evenly over the sorted folder)."""
+    files = image_files(folder)
+    if max_images and max_images < len(files):
+        files = [files[i * len(files) // max_images] for i in range(max_images)]
+    ab = sample_ab(files, pixels_per_image, seed=seed)
     if len(ab) < num_colors:
         raise ColorizationError(f"{len(ab)} sampled pixels cannot make {num_colors} colours; add images.")
     centres, _ = kmeans2(ab.astype(np.float64), num_colors, seed=seed, minit="++", iter=50)

@@ -26,7 +26,9 @@ from ..image_processing_colorization import ColorizationImageProcessor
 from ..evaluation.metrics import colorization_metrics
 from ..publishing.model_card import description_of, write_model_card
 from ..models import MODEL_REGISTRY, classifies_colours
+from .hints import HintedDataset
 from .palette import compute_palette
+from .widening import load_widened
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,12 @@ class DataArguments:
     train_split: str = field(default="train", metadata={"help": "split name for datasets ids"})
     eval_split: str = field(default="validation", metadata={"help": "split name for datasets ids"})
     streaming: bool = field(default=False, metadata={"help": "stream a datasets id (needs --max_steps)"})
+    hint_free_share: float = field(default=0.5, metadata={
+        "help": "models that take colour hints: share of training photos without any hint"})
+    hint_p: float = field(default=0.125, metadata={
+        "help": "models that take colour hints: the other photos get 1 + Geometric(p) hints (mean 1/p)"})
+    hint_max_patch: int = field(default=9, metadata={
+        "help": "models that take colour hints: each hint is a square patch of 1 to this many pixels a side"})
 
 
 def build_model(model_args: ModelArguments, data_args: DataArguments):
@@ -79,7 +87,15 @@ def build_model(model_args: ModelArguments, data_args: DataArguments):
     if new_palette and model_args.palette_from_data and Path(palette_source).is_dir():
         for key, value in compute_palette(palette_source).config_kwargs().items():
             setattr(config, key, overrides.get(key, value))
-    if model_args.init_from:  # weights of a new head are initialised fresh (and reported by transformers)
+    takes_hints = getattr(config, "hints", False)
+    new_suggestions = takes_hints and not start.get("suggestion_palette") and "suggestion_palette" not in overrides
+    if new_suggestions and model_args.palette_from_data and Path(palette_source).is_dir():
+        # the colours offered at a clicked point: 64 k-means colours of (a spread of) the training photos
+        config.suggestion_palette = compute_palette(palette_source, 64, max_images=4000).config_kwargs()["palette"]
+    if model_args.init_from and takes_hints and not start.get("hints"):
+        model = model_class(config)  # a hint-free checkpoint learning to take hints: it starts as it was
+        load_widened(model, model_args.init_from)
+    elif model_args.init_from:  # weights of a new head are initialised fresh (and reported by transformers)
         model = model_class.from_pretrained(model_args.init_from, config=config)
     else:
         model = model_class(config)
@@ -188,6 +204,9 @@ def main(argv: list[str] | None = None) -> dict:
         eval_dataset = load_training_data(data_args.eval_data, data_args.eval_image_size, False,
                                           data_args.eval_split, max_images=data_args.max_eval_images)
     model = build_model(model_args, data_args)
+    if getattr(model.config, "hints", False):  # training photos carry random hints; evaluation stays without
+        train_dataset = HintedDataset(train_dataset, data_args.hint_free_share, data_args.hint_p,
+                                      data_args.hint_max_patch)
     trainer = make_trainer(model, model_args, training_args, train_dataset, eval_dataset)
 
     # a folder, or "last"/"auto": the newest complete checkpoint in output_dir (none yet: start fresh)

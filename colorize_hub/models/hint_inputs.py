@@ -1,0 +1,37 @@
+"""User colour hints as model inputs (Zhang et al., SIGGRAPH 2017, "Real-Time User-Guided Image Colorization").
+
+A hint is a small patch of the render-size image whose chroma the user has chosen: `hint_ab` (B, 2, H, W) holds
+the normalised ab of every hinted pixel (0 elsewhere), `hint_mask` (B, 1, H, W) is 1 on hinted pixels, 0 elsewhere.
+A model that takes hints sees them at each scale of its decoder as three channels: the mean hint ab of each cell
+and whether the cell holds a hint at all. This file sits beside the modeling files: remote code copies a modeling
+file with its sibling imports only.
+"""
+
+import torch
+import torch.nn.functional as F
+
+HINT_CHANNELS = 3  # mean hint ab (2) + hint present (1)
+
+
+def check_hints(pixel_values: torch.Tensor, hint_ab: torch.Tensor | None, hint_mask: torch.Tensor | None) -> None:
+    """Both or neither; shapes (B, 2, H, W) and (B, 1, H, W) matching the (B, 1, H, W) input."""
+    if (hint_ab is None) != (hint_mask is None):
+        raise ValueError("hint_ab and hint_mask go together: pass both or neither")
+    if hint_ab is None:
+        return
+    batch, _, height, width = pixel_values.shape
+    if tuple(hint_ab.shape) != (batch, 2, height, width) or tuple(hint_mask.shape) != (batch, 1, height, width):
+        raise ValueError(f"hints must be hint_ab (B, 2, H, W) and hint_mask (B, 1, H, W) for input "
+                         f"{tuple(pixel_values.shape)}; got {tuple(hint_ab.shape)} and {tuple(hint_mask.shape)}")
+
+
+def hint_features(hint_ab: torch.Tensor, hint_mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """(B, 2, H, W) hint ab and (B, 1, H, W) mask -> (B, 3, h, w) at `size`: each cell's mean hint ab over its
+    hinted pixels (0 where none) and 1 where the cell holds any hinted pixel."""
+    mask = hint_mask.float()
+    # area means over each cell: (B, C, H, W) -> (B, C, h, w)
+    coverage = F.adaptive_avg_pool2d(mask, size)
+    ab_sum = F.adaptive_avg_pool2d(hint_ab.float() * mask, size)
+    present = (coverage > 0).float()
+    ab_mean = ab_sum / coverage.clamp_min(1e-6)
+    return torch.cat([ab_mean * present, present], dim=1)
