@@ -27,8 +27,16 @@ def bundled_checkpoints(folder: str | Path | None = None) -> dict[str, Path]:
 
 def hint_checkpoints(folder: str | Path | None = None) -> list[str]:
     """Names of the bundled checkpoints that take colour hints (their config.json says `"hints": true`)."""
-    return [name for name, path in bundled_checkpoints(folder).items()
-            if json.loads((path / "config.json").read_text()).get("hints") is True]
+    return [name for name, path in bundled_checkpoints(folder).items() if takes_hints_file(path)]
+
+
+def takes_hints_file(folder: Path) -> bool:
+    """Whether the checkpoint in `folder` takes colour hints, by its config.json alone (False when that is not
+    readable JSON: loading the checkpoint says what is wrong with it)."""
+    try:
+        return json.loads((Path(folder) / "config.json").read_text()).get("hints") is True
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def what_to_pass() -> str:

@@ -13,6 +13,7 @@ import math
 import gradio as gr
 from PIL import Image, ImageDraw, ImageOps
 
+from .checkpoints import takes_hints_file
 from .errors import ColorizationError
 from .hints import parse_hints
 from .suggestions import suggest_colours
@@ -105,8 +106,7 @@ def check_photo_and_hints(image: str | None, hints: list, max_pixels: int) -> li
 
 def hint_capable(checkpoints: dict) -> list[str]:
     """The served checkpoints that take colour hints, in the order served."""
-    return [name for name, folder in checkpoints.items()
-            if json.loads((folder / "config.json").read_text()).get("hints") is True]
+    return [name for name, folder in checkpoints.items() if takes_hints_file(folder)]
 
 
 def add_hints_panel(checkpoints: dict, image, render_size, saturation, slider, colorize_hints, max_pixels: int):
@@ -211,7 +211,7 @@ def add_hints_panel(checkpoints: dict, image, render_size, saturation, slider, c
     canvas.select(click, [image, points, selected, move, base], [*view, suggestions, swatch, colour, move], **private)
     suggestions.input(recolour, [suggestions, points, selected, base], view, **private).then(
         lambda value: value or gr.skip(), [suggestions], [colour], **private)
-    colour.input(recolour, [colour, points, selected, base], view, **private)
+    colour.change(recolour, [colour, points, selected, base], view, **private)  # the picker, its text field too
     remove.click(lambda p, s, b: drop(p, s, b, False), [points, selected, base], [*view, suggestions, swatch], **private)
     clear.click(lambda p, s, b: drop(p, s, b, True), [points, selected, base], [*view, suggestions, swatch], **private)
     suggest_button.click(suggest, [image, x_in, y_in, hints_json], suggest_out, api_name="suggest_colours")

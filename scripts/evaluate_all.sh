@@ -24,3 +24,6 @@ if [ -d "$large/miniplaces/val" ]; then
     --protocol native --grid-images 0 --out "$out/tinyimagenet-val"
 fi
 python scripts/bw_grid.py --data "$data/../bw" --out "$out/bw" --models $general
+# colour hints: PSNR against the number of true-colour hints (0 to 50), beside the hint-free twin
+python scripts/hint_sweep.py --model colorizer-encoder-unet-hints --twin colorizer-encoder-unet \
+  --data "$data/kodak24" "$data/bsds500-test" --out "$out/hints"

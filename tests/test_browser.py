@@ -150,33 +150,26 @@ def test_colour_points_are_placed_recoloured_and_followed(browser, tmp_path):
     chosen = ["#2050e0", "#e04010"]  # blue, red-orange
     try:
         page = browser.new_page(viewport=helpers.VIEWPORT)
-        page.goto(url)
-        page.locator("#photo input[type=file]").set_input_files(str(photo))
-        page.locator("#photo img").first.wait_for(state="visible", timeout=30_000)
-        page.locator("#hints-panel").get_by_text("Your colours").first.click()
-        canvas = page.locator("#hint-canvas img").first
-        canvas.wait_for(state="visible", timeout=30_000)
         spots = mid_gray_points(photo, 2)
         assert len(spots) == 2
-        for number, ((fx, fy), colour) in enumerate(zip(spots, chosen), start=1):
-            box = canvas.bounding_box()
-            canvas.click(position={"x": fx * box["width"], "y": fy * box["height"]})
-            rows = page.locator("#hint-table tbody tr")
-            page.wait_for_function(f"() => document.querySelectorAll('#hint-table tbody tr').length === {number}",
-                                   timeout=30_000)
-            assert page.locator("#hint-suggestions input[type=radio]").count() >= 1  # likely colours offered
-            page.locator("#hint-colour button.dialog-button").click()
-            field = page.locator("#hint-colour input[type=text]")
-            field.fill(colour)
-            field.press("Enter")
-            page.wait_for_function("([n, c]) => { const r = document.querySelectorAll('#hint-table tbody tr')[n];"
-                                   " return r && r.innerText.includes(c); }", arg=[number - 1, colour], timeout=30_000)
-            page.locator("#hint-colour button.dialog-button").click()  # close the picker
-        table = [row.split("\t") for row in rows.all_inner_texts()]
-        points = [(int(cells[1].strip()), int(cells[2].strip())) for cells in table]
-        page.get_by_role("button", name="Colorize with my colours").click()
-        after = page.locator("#result img").nth(1)
-        after.wait_for(state="visible", timeout=60_000)
+        points = helpers.place_hints_in_browser(page, url, photo, spots, chosen, timeout_ms=60_000)
+        assert len(points) == 2
+        assert page.locator("#hint-suggestions input[type=radio]").count() >= 1  # likely colours offered
+        # a third point: placed (a likely colour preset), moved with the next click, then removed
+        rows = page.locator("#hint-table .virtual-row")
+        canvas = page.locator("#hint-canvas img").first
+        box = canvas.bounding_box()
+        canvas.click(position={"x": 0.5 * box["width"], "y": 0.1 * box["height"]})
+        page.wait_for_function("() => document.querySelectorAll('#hint-table .virtual-row').length === 3")
+        placed = rows.nth(2).inner_text()
+        page.locator("#hint-move input").check()
+        canvas.click(position={"x": 0.5 * box["width"], "y": 0.9 * box["height"]})
+        page.wait_for_function("([old]) => { const r = document.querySelectorAll('#hint-table .virtual-row')[2];"
+                               " return r && r.innerText !== old; }", arg=[placed])
+        assert rows.count() == 3 and not page.locator("#hint-move input").is_checked()
+        page.get_by_role("button", name="Remove selected point").click()
+        page.wait_for_function("() => document.querySelectorAll('#hint-table .virtual-row').length === 2")
+        after = helpers.colorize_with_hints_in_browser(page, timeout_ms=60_000)
         result_file = tmp_path / "after.jpg"
         result_file.write_bytes(page.request.get(after.get_attribute("src")).body())
         with Image.open(result_file) as result:

@@ -55,7 +55,7 @@ def hint_sweep(model, data, counts=HINT_COUNTS, protocol: str = "short-side-256"
                twin=None) -> dict:
     """{count: {psnr, psnr_minus_gray, colourfulness, colourfulness_truth, hint_ab_error_median, images}}; with
     `twin` (a hint-free model) also {"twin": the same metrics without hints}."""
-    loaded, processor = as_colorizer(model)
+    _, processor = as_colorizer(model)  # the checkpoint's render size; colorize() finds it cached by name
     files = image_files(data)[:max_images]
     rows = {count: [] for count in counts}
     twin_rows = []
@@ -65,7 +65,7 @@ def hint_sweep(model, data, counts=HINT_COUNTS, protocol: str = "short-side-256"
         gray_psnr = psnr(to_tensor(gray_image(truth_image)), truth).item()
         points = truth_hints(truth_image, max(counts), index, processor.render_size)
         for count in counts:
-            output = colorize(truth_image, model=loaded, hints=points[:count], precision="fp32")
+            output = colorize(truth_image, model=model, hints=points[:count], precision="fp32")
             rows[count].append({**scores(output, truth, gray_psnr), "errors": ab_errors(output, points[:count])})
         if twin is not None:
             twin_rows.append({**scores(colorize(truth_image, model=twin, precision="fp32"), truth, gray_psnr),
