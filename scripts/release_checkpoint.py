@@ -28,6 +28,9 @@ def main() -> None:
                         help="calibration: how far below the gray image's dev PSNR a setting may go (dB)")
     parser.add_argument("--render-size", type=int, default=None,
                         help="set the checkpoint's render size (its preprocessor_config.json); default: keep the run's")
+    parser.add_argument("--chroma-gain", type=float, default=None,
+                        help="set the checkpoint's chroma_gain instead of calibrating one (e.g. that of the checkpoint a "
+                             "run was fine-tuned from, to compare the two at equal gain)")
     parser.add_argument("--note", action="append", default=[],
                         help="a line for the card's training section (e.g. how an interrupted run was continued)")
     args = parser.parse_args()
@@ -35,6 +38,12 @@ def main() -> None:
     destination = export_checkpoint(args.run_dir, ROOT / "checkpoints" / args.name)
     if args.render_size:
         ColorizationImageProcessor(render_size=args.render_size).save_pretrained(destination)
+    if args.chroma_gain is not None:
+        if args.calibrate:
+            parser.error("--chroma-gain and --calibrate both set the gain: give one")
+        processor = ColorizationImageProcessor.from_pretrained(destination)
+        processor.chroma_gain = args.chroma_gain
+        processor.save_pretrained(destination)
     summary = load_summary(destination)
     if args.note:
         summary["notes"] = [*summary.get("notes", []), *args.note]

@@ -171,3 +171,33 @@ def test_a_hint_checkpoint_loads_as_remote_code_with_its_hint_inputs(hint_model)
         theirs = remote(pixels, hint_ab=hint_ab, hint_mask=hint_mask, return_suggestions=True)
     assert torch.allclose(ours.predicted_ab, theirs.predicted_ab, atol=1e-6)
     assert torch.allclose(ours.suggestion_logits, theirs.suggestion_logits, atol=1e-5)
+
+
+def test_the_demo_api_colorizes_with_hints_and_suggests_colours(hint_model, photo, tmp_path):
+    import gradio_client
+    from gradio_client import handle_file
+
+    from test_app import launch_app
+
+    photo.save(tmp_path / "old.png")
+    demo, url = launch_app({"colorizer-encoder-unet-hints": hint_model})
+    try:
+        client = gradio_client.Client(url, verbose=False)
+        hints = json.dumps([{"x": 30, "y": 40, "color": "#2040ff"}])
+        before, after = client.predict(handle_file(str(tmp_path / "old.png")), hints, 128, 1.0,
+                                       api_name="/colorize_with_hints")
+        expected = colorize(tmp_path / "old.png", model=str(hint_model), render_size=128, hints=[(30, 40, "#2040ff")])
+        with Image.open(after) as shown:
+            assert shown.size == photo.size
+            assert np.abs(np.asarray(shown, dtype=float) - np.asarray(expected, dtype=float)).mean() < 3  # JPEG
+        likely = client.predict(handle_file(str(tmp_path / "old.png")), 30, 40, "[]", api_name="/suggest_colours")
+        assert likely and all(entry["color"].startswith("#") for entry in likely)
+        for bad, message in (('[{"x": 500, "y": 40, "color": "#2040ff"}]', "outside the photo"),
+                             ("[{", "must be JSON"), ('[{"x": 5, "y": 5, "color": "blue"}]', "not a colour")):
+            with pytest.raises(gradio_client.exceptions.AppError, match=message):
+                client.predict(handle_file(str(tmp_path / "old.png")), bad, 128, 1.0, api_name="/colorize_with_hints")
+        # the classic endpoints keep their signatures
+        client.predict(handle_file(str(tmp_path / "old.png")), "colorizer-encoder-unet-hints", 128, 1.0,
+                       api_name="/colorize")
+    finally:
+        demo.close()
