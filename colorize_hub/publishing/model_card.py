@@ -6,6 +6,8 @@ from pathlib import Path
 
 from huggingface_hub import ModelCard, ModelCardData
 
+from ..checkpoints import takes_hints_file
+
 # What each training folder is, for the card's metadata and licence note: {name: (Hub dataset ids, what it
 # holds, the collection whose terms the weights inherit)}. A folder is known by its last one or two path parts.
 DATA_SOURCES = {
@@ -128,7 +130,11 @@ def write_model_card(folder: str | Path, repo_name: str, summary: dict, descript
     sections = [
         f"# {repo_name}\n\n{description}",
         "## Use\n\n```python\nimport colorize_hub  # or: AutoModel.from_pretrained(..., trust_remote_code=True)\n\n"
-        f"image = colorize_hub.colorize(\"old_photo.jpg\", model=\"{repo_name}\")\nimage.save(\"old_photo_color.png\")\n```",
+        f"image = colorize_hub.colorize(\"old_photo.jpg\", model=\"{repo_name}\")\nimage.save(\"old_photo_color.png\")\n"
+        + (f"# colour hints: (x, y) in the photo's pixels and the colour wanted there\n"
+           f"image = colorize_hub.colorize(\"old_photo.jpg\", model=\"{repo_name}\", hints=[(120, 80, \"#3060c0\")])\n"
+           f"colorize_hub.suggest_colours(\"old_photo.jpg\", 120, 80, model=\"{repo_name}\")  # likely colours there\n"
+           if takes_hints_file(folder) else "") + "```",
         "## Training\n\n"
         + "".join(f"Run {index} (the next run starts from its weights):\n\n{run_lines(run)}\n"
                   for index, run in enumerate(summary.get("earlier_runs", []), start=1))
