@@ -25,9 +25,11 @@ def bundled_checkpoints(folder: str | Path | None = None) -> dict[str, Path]:
     return {p.parent.name: p.parent for p in sorted(folder.glob("*/config.json"))} if folder.is_dir() else {}
 
 
-def hint_checkpoints(folder: str | Path | None = None) -> list[str]:
-    """Names of the bundled checkpoints that take colour hints (their config.json says `"hints": true`)."""
-    return [name for name, path in bundled_checkpoints(folder).items() if takes_hints_file(path)]
+def hint_checkpoints(checkpoints: dict[str, Path] | None = None) -> list[str]:
+    """Names of the checkpoints (name -> folder; default: the bundled ones) that take colour hints (their
+    config.json says `"hints": true`), in the order given."""
+    checkpoints = bundled_checkpoints() if checkpoints is None else checkpoints
+    return [name for name, path in checkpoints.items() if takes_hints_file(path)]
 
 
 def takes_hints_file(folder: Path) -> bool:

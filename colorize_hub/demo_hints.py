@@ -13,9 +13,8 @@ import math
 import gradio as gr
 from PIL import Image, ImageDraw, ImageOps
 
-from .checkpoints import takes_hints_file
+from .checkpoints import hint_checkpoints
 from .errors import ColorizationError
-from .hints import parse_hints
 from .suggestions import suggest_colours
 
 PREVIEW_SIDE = 768  # px: the longer side of the photo shown for clicking
@@ -93,28 +92,12 @@ def points_table(points: list[dict]) -> list[list]:
     return [[number + 1, round(point["x"]), round(point["y"]), point["color"]] for number, point in enumerate(points)]
 
 
-def check_photo_and_hints(image: str | None, hints: list, max_pixels: int) -> list:
-    """Refuse hints that do not fit the photo, with the library's message (the photo's size from its header)."""
-    if image is None:
-        raise ColorizationError("Upload a black-and-white photo first (PNG, JPEG, WebP, TIFF...).")
-    with Image.open(image) as opened:
-        size = ImageOps.exif_transpose(opened).size if opened.getexif().get(0x0112, 1) != 1 else opened.size
-    if size[0] * size[1] > max_pixels:
-        raise ColorizationError(f"The photo has more than {max_pixels:,} pixels; downscale it first.")
-    return parse_hints(hints, size)
-
-
-def hint_capable(checkpoints: dict) -> list[str]:
-    """The served checkpoints that take colour hints, in the order served."""
-    return [name for name, folder in checkpoints.items() if takes_hints_file(folder)]
-
-
 def add_hints_panel(checkpoints: dict, image, render_size, saturation, slider, colorize_hints, max_pixels: int):
     """Build the panel in the current Blocks context; returns (the click event of its Colorize button, for the app
     to chain the result pane's updates; the checkpoint it uses), or None when no served checkpoint takes hints.
 
     `colorize_hints(image, hints, model, render_size, saturation)` -> the slider's value (the app's runner)."""
-    capable = hint_capable(checkpoints)
+    capable = hint_checkpoints(checkpoints)
     if not capable:
         return None
     model = capable[0]
@@ -193,8 +176,10 @@ def add_hints_panel(checkpoints: dict, image, render_size, saturation, slider, c
 
     def suggest(image_now, x, y, hints_text):
         try:
-            hints = check_photo_and_hints(image_now, hints_from_json(hints_text), max_pixels)
-            found = suggest_colours(image_now, x, y, model=folder, count=SUGGESTIONS, hints=hints, max_pixels=max_pixels)
+            if image_now is None:
+                raise ColorizationError("Upload a black-and-white photo first (PNG, JPEG, WebP, TIFF...).")
+            found = suggest_colours(image_now, x, y, model=folder, count=SUGGESTIONS, hints=hints_from_json(hints_text),
+                                    max_pixels=max_pixels)
         except ColorizationError as error:
             raise gr.Error(str(error), print_exception=False) from None
         return [{"color": s.colour, "probability": s.probability} for s in found]

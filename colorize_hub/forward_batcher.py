@@ -44,8 +44,11 @@ class ForwardBatcher:
         self.passes = 0  # forward passes run, for tests and benchmarks
         self.inputs = 0  # inputs they carried
 
-    def predict(self, model: torch.nn.Module, pixel_values: torch.Tensor) -> torch.Tensor:
-        """Normalised L (1, 1, S, S) -> normalised ab (1, 2, S, S), float32, as `predict_ab` gives it."""
+    def predict(self, model: torch.nn.Module, pixel_values: torch.Tensor, hints: dict | None = None) -> torch.Tensor:
+        """Normalised L (1, 1, S, S) -> normalised ab (1, 2, S, S), float32, as `predict_ab` gives it. An input
+        with colour `hints` (hint_ab, hint_mask) is its own forward pass: no other request shares its hints."""
+        if hints:
+            return predict_ab(model, pixel_values, self.precision, hints)
         waiting = _Waiting(model, pixel_values)
         with self._queue_lock:
             self._queue.append(waiting)

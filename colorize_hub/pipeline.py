@@ -63,15 +63,11 @@ def colorize(
 def colorize_loaded(model, processor, image, render_size: int | None = None, saturation: float = 1.0,
                     max_pixels: int | None = None, forward=None, hints=None) -> Image.Image:
     """colorize()'s three steps with the model and processor already at hand: preprocess, `forward(model,
-    pixel_values)` -> ab (default `predict_ab`; a server passes its micro-batcher's `predict`), post-process.
-    With hints, the forward pass is `predict_ab` with them (`forward` only gives its precision, if it has one)."""
+    pixel_values, hints=...)` -> ab (default `predict_ab`; a server passes its micro-batcher's `predict`),
+    post-process."""
     inputs = processor(image, render_size=render_size, max_pixels=max_pixels)  # (1, 1, S, S) normalised L
     hint_inputs = model_hints(model, processor, inputs, hints, saturation)
-    if hint_inputs is None:
-        predicted = (forward or predict_ab)(model, inputs["pixel_values"])  # (1, 2, S, S)
-    else:
-        precision = getattr(forward, "keywords", {}).get("precision", "auto")
-        predicted = predict_ab(model, inputs["pixel_values"], precision, hints=hint_inputs)
+    predicted = (forward or predict_ab)(model, inputs["pixel_values"], hints=hint_inputs)  # (1, 2, S, S)
     return processor.post_process_colorization(
         predicted, inputs["original_lightness"], alpha=inputs["alpha"], saturation=saturation
     )[0]
