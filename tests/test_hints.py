@@ -13,6 +13,7 @@ from colorize_hub import ColorizationError, colorize
 from colorize_hub.color import AB_SCALE, rgb_to_lab
 from colorize_hub.hints import hint_patch, hint_tensors, parse_colour, parse_hints
 from colorize_hub.image_processing_colorization import ColorizationImageProcessor
+from colorize_hub.models.hint_inputs import HINT_GAIN, hint_features
 from colorize_hub.suggestions import suggest_colours
 from colorize_hub.training.hints import draw_hints
 from colorize_hub.training.widening import load_widened
@@ -72,6 +73,31 @@ def test_hint_tensors_mark_a_patch_with_the_colours_ab_divided_by_the_gain():
     expected = rgb_to_lab(torch.tensor([48, 96, 192]).float().view(1, 3, 1, 1) / 255)[0, 1:, 0, 0] / AB_SCALE / 2
     assert torch.allclose(ab[:, 32, 32], expected, atol=1e-5)
     assert ab[:, 0, 0].abs().sum() == 0
+
+
+def test_at_a_larger_input_a_hint_covers_the_share_of_cells_it_covered_at_the_trained_size():
+    hint_ab, hint_mask = torch.zeros(1, 2, 256, 256), torch.zeros(1, 1, 256, 256)
+    hint_ab[:, :, 100, 40], hint_mask[:, :, 100, 40] = 0.3, 1
+    plain = hint_features(hint_ab, hint_mask, (8, 8))
+    assert plain[0, 2].sum() == HINT_GAIN and plain[0, 2, 3, 1] == HINT_GAIN  # one cell of 32 px
+    coarse = hint_features(hint_ab, hint_mask, (8, 8), trained_size=128)
+    assert coarse[0, 2].sum() == 4 * HINT_GAIN and torch.equal(coarse[0, 2, 2:4, 0:2], plain.new_full((2, 2), HINT_GAIN))
+    assert torch.allclose(coarse[0, :2, 2, 0], torch.tensor([0.3, 0.3]) * HINT_GAIN)  # the hint's own ab, not diluted
+    # at or below the trained size, and on grids the trained size cannot coarsen, nothing changes
+    assert torch.equal(hint_features(hint_ab, hint_mask, (8, 8), trained_size=256), plain)
+    assert torch.equal(hint_features(hint_ab, hint_mask, (8, 8), trained_size=512), plain)
+
+
+def test_the_hint_grid_changes_hinted_outputs_only(tmp_path):
+    model = build_tiny("colorizer-encoder-unet", seed=5, **HINTS).eval()
+    torch.nn.init.normal_(model.hint_entry.weight, std=0.05)  # make hints count, as training would
+    pixels, hint_ab, hint_mask = torch.rand(1, 1, 128, 128) * 2 - 1, torch.zeros(1, 2, 128, 128), torch.zeros(1, 1, 128, 128)
+    hint_ab[:, 0, 60:63, 60:63], hint_mask[:, :, 60:63, 60:63] = 0.4, 1
+    with torch.no_grad():
+        free, hinted = model(pixels).predicted_ab, model(pixels, hint_ab=hint_ab, hint_mask=hint_mask).predicted_ab
+        model.config.hint_trained_size = 64
+        assert torch.equal(model(pixels).predicted_ab, free)
+        assert not torch.allclose(model(pixels, hint_ab=hint_ab, hint_mask=hint_mask).predicted_ab, hinted)
 
 
 def test_training_hints_reveal_the_mean_true_colour_of_each_patch():
@@ -201,3 +227,17 @@ def test_the_demo_api_colorizes_with_hints_and_suggests_colours(hint_model, phot
                        api_name="/colorize")
     finally:
         demo.close()
+
+
+def test_fine_tuning_to_take_hints_records_the_size_hints_were_learnt_at(tmp_path):
+    from colorize_hub.training import train
+
+    for index in range(4):
+        Image.fromarray(data.astronaut()).rotate(90 * index).resize((96, 80)).save(tmp_path / f"{index}.png")
+    plain = save(build_tiny("colorizer-encoder-unet", head="regression").eval(), tmp_path / "plain")
+    train.main(["--model", "colorizer-encoder-unet", "--init_from", str(plain), "--config_overrides", '{"hints": true}',
+                "--train_data", str(tmp_path), "--image_size", "64", "--output_dir", str(tmp_path / "run"),
+                "--per_device_train_batch_size", "2", "--max_steps", "1", "--use_cpu", "--report_to", "none",
+                "--disable_tqdm", "true"])
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["hints"] and config["hint_trained_size"] == 64

@@ -41,6 +41,11 @@ class ColorizerEncoderUnetConfig(PaletteConfigMixin, PreTrainedConfig):
             colour is (trained with plain cross-entropy on detached decoder features, so it never changes the
             colorization); the demo offers a clicked point's most likely colours from it. Defaults to the 24-colour
             default palette; training computes one from its data.
+        hint_trained_size (`int`, *optional*):
+            With `hints`: the side of the photos the model learnt hints on (training sets it to its image size).
+            A hint's reach is learnt in decoder cells, not pixels: at a larger input, hints are pooled on the
+            coarser grid that size gives at each scale and spread over the finer cells, so each point covers the
+            share of the photo it covered in training. None: every scale's own grid.
 
     Example:
 
@@ -68,6 +73,7 @@ class ColorizerEncoderUnetConfig(PaletteConfigMixin, PreTrainedConfig):
         annealed_temperature=None,
         hints=False,
         suggestion_palette=None,
+        hint_trained_size=None,
         **kwargs,
     ):
         self.backbone = backbone
@@ -81,4 +87,7 @@ class ColorizerEncoderUnetConfig(PaletteConfigMixin, PreTrainedConfig):
             head, palette, class_weights, annealed_temperature)
         self.hints = bool(hints)
         self.suggestion_palette = palette_settings(suggestion_palette, None)[0] if hints else None
+        if hint_trained_size is not None and (not isinstance(hint_trained_size, int) or hint_trained_size < 1):
+            raise ValueError(f"hint_trained_size must be a positive side in pixels, not {hint_trained_size!r}")
+        self.hint_trained_size = hint_trained_size if hints else None
         super().__init__(**kwargs)

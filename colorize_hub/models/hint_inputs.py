@@ -29,13 +29,26 @@ def check_hints(pixel_values: torch.Tensor, hint_ab: torch.Tensor | None, hint_m
                          f"{tuple(pixel_values.shape)}; got {tuple(hint_ab.shape)} and {tuple(hint_mask.shape)}")
 
 
-def hint_features(hint_ab: torch.Tensor, hint_mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+def hint_features(hint_ab: torch.Tensor, hint_mask: torch.Tensor, size: tuple[int, int],
+                  trained_size: int | None = None) -> torch.Tensor:
     """(B, 2, H, W) hint ab and (B, 1, H, W) mask -> (B, 3, h, w) at `size`: each cell's mean hint ab over its
-    hinted pixels (0 where none) and 1 where the cell holds any hinted pixel, times HINT_GAIN."""
+    hinted pixels (0 where none) and 1 where the cell holds any hinted pixel, times HINT_GAIN.
+
+    With `trained_size` below H or W, the cells are those of an input of that side (a coarser grid: h * trained_size
+    / H rows), each repeated over the finer cells it spans, so a hint covers the share of the input it covered in
+    training."""
+    height, width = hint_ab.shape[-2:]
+    grid = tuple(size)
+    if trained_size is not None:
+        grid = tuple(max(1, min(cells, round(cells * trained_size / side)))
+                     for cells, side in zip(size, (height, width)))
     mask = hint_mask.float()
-    # area means over each cell: (B, C, H, W) -> (B, C, h, w)
-    coverage = F.adaptive_avg_pool2d(mask, size)
-    ab_sum = F.adaptive_avg_pool2d(hint_ab.float() * mask, size)
+    # area means over each cell: (B, C, H, W) -> (B, C, *grid)
+    coverage = F.adaptive_avg_pool2d(mask, grid)
+    ab_sum = F.adaptive_avg_pool2d(hint_ab.float() * mask, grid)
     present = (coverage > 0).float()
     ab_mean = ab_sum / coverage.clamp_min(1e-6)
-    return HINT_GAIN * torch.cat([ab_mean * present, present], dim=1)
+    features = HINT_GAIN * torch.cat([ab_mean * present, present], dim=1)
+    if grid != tuple(size):  # (B, 3, *grid) -> (B, 3, h, w), each coarse cell over the fine cells it spans
+        features = F.interpolate(features, size=tuple(size), mode="nearest")
+    return features

@@ -59,9 +59,10 @@ class ColorizerEncoderUnetForColorization(PaletteHeadMixin, ColorizerEncoderUnet
     ```
     The palette head decodes logits by the annealed mean; the regression head (`config.head="regression"`)
     regresses ab with an L1 loss. With `config.hints`, user colour hints (ab + mask at input resolution) are pooled
-    to every decoder scale and concatenated to its skip, and added to the deepest features by a 3x3 conv; a second
-    head on the (detached) last decoder features scores `config.suggestion_palette` per pixel. An encoder whose parameters are frozen (`requires_grad=False`) stays in eval
-    mode, so training does not drift its BatchNorm statistics.
+    to every decoder scale (on the grid of `config.hint_trained_size` at larger inputs) and concatenated to its
+    skip, and added to the deepest features by a 3x3 conv; a second head on the (detached) last decoder features
+    scores `config.suggestion_palette` per pixel. An encoder whose parameters are frozen (`requires_grad=False`)
+    stays in eval mode, so training does not drift its BatchNorm statistics.
     """
 
     def __init__(self, config: ColorizerEncoderUnetConfig):
@@ -111,10 +112,13 @@ class ColorizerEncoderUnetForColorization(PaletteHeadMixin, ColorizerEncoderUnet
         """Encoder maps (shallowest first) -> decoder features at the shallowest scale; `hints`: (hint_ab,
         hint_mask) at input resolution, for a model that takes them."""
         hidden = features[-1]
+        trained_size = self.config.hint_trained_size
         if hints is not None:
-            hidden = hidden + self.hint_entry(hint_features(*hints, hidden.shape[-2:])).to(hidden.dtype)
+            entry = hint_features(*hints, hidden.shape[-2:], trained_size)
+            hidden = hidden + self.hint_entry(entry).to(hidden.dtype)
         for stage, skip in zip(self.decoder, reversed(features[:-1])):
-            hidden = stage(hidden, skip, None if hints is None else hint_features(*hints, skip.shape[-2:]))
+            pooled = None if hints is None else hint_features(*hints, skip.shape[-2:], trained_size)
+            hidden = stage(hidden, skip, pooled)
         return hidden
 
     def padded_hints(self, pixel_values, hint_ab, hint_mask):

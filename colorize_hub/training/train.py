@@ -92,6 +92,8 @@ def build_model(model_args: ModelArguments, data_args: DataArguments):
     if new_suggestions and model_args.palette_from_data and Path(palette_source).is_dir():
         # the colours offered at a clicked point: 64 k-means colours of (a spread of) the training photos
         config.suggestion_palette = compute_palette(palette_source, 64, max_images=4000).config_kwargs()["palette"]
+    if takes_hints and config.hint_trained_size is None:  # the side whose grid a hint's learnt reach is measured in
+        config.hint_trained_size = data_args.image_size
     if model_args.init_from and takes_hints and not start.get("hints"):
         model = model_class(config)  # a hint-free checkpoint learning to take hints: it starts as it was
         load_widened(model, model_args.init_from)
