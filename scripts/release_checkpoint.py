@@ -31,11 +31,18 @@ def main() -> None:
     parser.add_argument("--chroma-gain", type=float, default=None,
                         help="set the checkpoint's chroma_gain instead of calibrating one (e.g. that of the checkpoint a "
                              "run was fine-tuned from, to compare the two at equal gain)")
+    parser.add_argument("--config-overrides", default=None, metavar="JSON",
+                        help="set config.json fields of the checkpoint, e.g. '{\"hint_trained_size\": 128}' for a run "
+                             "that predates the field")
     parser.add_argument("--note", action="append", default=[],
                         help="a line for the card's training section (e.g. how an interrupted run was continued)")
     args = parser.parse_args()
 
     destination = export_checkpoint(args.run_dir, ROOT / "checkpoints" / args.name)
+    if args.config_overrides:  # in place: save_pretrained would also copy the config's source file
+        config = json.loads((destination / "config.json").read_text())
+        config.update(json.loads(args.config_overrides))
+        (destination / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     if args.render_size:
         ColorizationImageProcessor(render_size=args.render_size).save_pretrained(destination)
     if args.chroma_gain is not None:
