@@ -2,7 +2,7 @@
 following a few colour points (drawn as dots), side by side.
 
     python scripts/hint_example.py --image "../shared/data/bw/1908FamilyPhoto.jpg" \
-        --hints 201,252,#b03030 431,273,#3050a0 532,244,#3a6a3a --out results/hints/example.jpg
+        --hints 201,252,#b03030 431,273,#3050a0 505,235,#406030 229,185,#d8a888 --out results/hints/example.jpg
 """
 
 import argparse
