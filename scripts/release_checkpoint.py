@@ -17,6 +17,14 @@ from colorize_hub.publishing.model_card import description_of, export_checkpoint
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def set_config_fields(folder: Path, fields: dict) -> None:
+    """Set fields of the checkpoint's config.json in place (save_pretrained would also copy the config's source
+    file into the folder)."""
+    config = json.loads((folder / "config.json").read_text())
+    config.update(fields)
+    (folder / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run_dir")
@@ -37,17 +45,15 @@ def main() -> None:
     parser.add_argument("--note", action="append", default=[],
                         help="a line for the card's training section (e.g. how an interrupted run was continued)")
     args = parser.parse_args()
+    if args.chroma_gain is not None and args.calibrate:
+        parser.error("--chroma-gain and --calibrate both set the gain: give one")
 
     destination = export_checkpoint(args.run_dir, ROOT / "checkpoints" / args.name)
-    if args.config_overrides:  # in place: save_pretrained would also copy the config's source file
-        config = json.loads((destination / "config.json").read_text())
-        config.update(json.loads(args.config_overrides))
-        (destination / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    if args.config_overrides:
+        set_config_fields(destination, json.loads(args.config_overrides))
     if args.render_size:
         ColorizationImageProcessor(render_size=args.render_size).save_pretrained(destination)
     if args.chroma_gain is not None:
-        if args.calibrate:
-            parser.error("--chroma-gain and --calibrate both set the gain: give one")
         processor = ColorizationImageProcessor.from_pretrained(destination)
         processor.chroma_gain = args.chroma_gain
         processor.save_pretrained(destination)
@@ -58,10 +64,8 @@ def main() -> None:
     calibration = None
     if args.calibrate:
         calibration = calibrate_chroma_gain(str(destination), args.calibrate, psnr_tolerance=args.psnr_tolerance)
-        if calibration["annealed_temperature"] is not None:  # edit config.json in place: save_pretrained would
-            config = json.loads((destination / "config.json").read_text())  # also copy the config's source file
-            config["annealed_temperature"] = calibration["annealed_temperature"]
-            (destination / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        if calibration["annealed_temperature"] is not None:
+            set_config_fields(destination, {"annealed_temperature": calibration["annealed_temperature"]})
         processor = ColorizationImageProcessor.from_pretrained(destination)
         # the gains were tried on top of the processor's own: compose, so re-releasing a calibrated run stays right
         processor.chroma_gain = round(processor.chroma_gain * calibration["chroma_gain"], 4)

@@ -88,7 +88,7 @@ def test_at_a_larger_input_a_hint_covers_the_share_of_cells_it_covered_at_the_tr
     assert torch.equal(hint_features(hint_ab, hint_mask, (8, 8), trained_size=512), plain)
 
 
-def test_the_hint_grid_changes_hinted_outputs_only(tmp_path):
+def test_the_hint_grid_changes_hinted_outputs_only():
     model = build_tiny("colorizer-encoder-unet", seed=5, **HINTS).eval()
     torch.nn.init.normal_(model.hint_entry.weight, std=0.05)  # make hints count, as training would
     pixels, hint_ab, hint_mask = torch.rand(1, 1, 128, 128) * 2 - 1, torch.zeros(1, 2, 128, 128), torch.zeros(1, 1, 128, 128)
