@@ -3,7 +3,11 @@
 Starts `app.py` in a subprocess (its own process, so its memory is measured alone) on the given checkpoint
 folder, the bundled checkpoints/ by default, or, when there are none, on tiny untrained models made here.
 The photos are the ones in examples/ made gray and 1024x768 (--photo-size), or a generated one. After --warmup
-requests (first loads, worker threads, caches), three measurements, in one run:
+requests through gradio_client, as README's example sends them (first loads, worker threads, caches), three
+measurements, in one run, with the requests sent over Gradio's HTTP API by a light client (--client http: upload,
+call, event stream, both images downloaded, on one kept-alive connection per client; --client gradio sends them with
+gradio_client, whose own CPU time per call exceeds the server's on a 2-core machine, where clients and server share
+the cores):
 1. one request alone: --alone sequential requests from one client to --model (the default model), median;
 2. a burst: --clients concurrent clients x --burst requests each, all to --model: p50, p95, throughput (photos/s),
    and p95 over the median alone (the target is at most 3x: concurrent requests share the work);
@@ -13,6 +17,7 @@ Failures must be 0 throughout.
 
     python benchmarks/load_app.py                         # bundled checkpoints: alone, 8 x 4 burst, 200 requests
     python benchmarks/load_app.py --requests 40 --checkpoints DIR --json results/load.json
+    python benchmarks/load_app.py --client gradio         # the measured requests through gradio_client
 
 Exit status 1 when a request failed or memory grew more than allowed.
 """
@@ -125,16 +130,68 @@ def sample_rss(pid: int, samples: list[float], done: threading.Event, every: flo
             return
 
 
-def run_load(url: str, models: list[str], images: list[Path], requests: int, clients: int, render_size: int,
-             first_index: int = 0) -> tuple[list[float], list[str], float]:
-    """`requests` /colorize calls from `clients` threads, each with its own Client; (latencies, failures)."""
-    from gradio_client import Client, handle_file
+class GradioClientCaller:
+    """One gradio_client.Client, as README's API example uses it: one /colorize call -> (before, after) files."""
 
+    def __init__(self, url: str):
+        from gradio_client import Client
+
+        self.client = Client(url, verbose=False)
+
+    def colorize(self, image: Path, model: str, render_size: int) -> None:
+        from gradio_client import handle_file
+
+        before, after = self.client.predict(handle_file(str(image)), model, render_size, 1.0, api_name="/colorize")
+        if not (Path(before).is_file() and Path(after).is_file()):
+            raise RuntimeError("the response named no image files")
+
+
+class HttpCaller:
+    """The same /colorize call over Gradio's plain HTTP API, on one kept-alive connection: upload the photo, start
+    the call, read its result from the event stream, download both images. gradio_client does these steps too, but
+    builds a new HTTP client (and TLS context) for each, and on a 2-core machine its CPU time per call exceeds the
+    server's; this caller costs a few ms, so the cores measure the server."""
+
+    def __init__(self, url: str):
+        import httpx
+
+        self.base = url.rstrip("/") + "/gradio_api"
+        self.http = httpx.Client(timeout=300)
+
+    def colorize(self, image: Path, model: str, render_size: int) -> None:
+        with image.open("rb") as handle:
+            upload = self.http.post(f"{self.base}/upload", files=[("files", (image.name, handle))])
+        upload.raise_for_status()
+        photo = {"path": upload.json()[0], "meta": {"_type": "gradio.FileData"}}
+        started = self.http.post(f"{self.base}/call/colorize", json={"data": [photo, model, render_size, 1.0]})
+        started.raise_for_status()
+        event, data = None, None
+        with self.http.stream("GET", f"{self.base}/call/colorize/{started.json()['event_id']}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    event = line.partition(":")[2].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    data = line.partition(":")[2].strip()
+                    break
+        if event != "complete":
+            raise RuntimeError(f"the call ended with {event!r}: {data}")
+        for result in json.loads(data)[0]:  # the slider's (before, after)
+            content = self.http.get(result["url"]).raise_for_status().content
+            if not content.startswith((b"\xff\xd8", b"\x89PNG")):
+                raise RuntimeError(f"{result['orig_name']} is not a JPEG or PNG image")
+
+
+CALLERS = {"http": HttpCaller, "gradio": GradioClientCaller}
+
+
+def run_load(url: str, models: list[str], images: list[Path], requests: int, clients: int, render_size: int,
+             first_index: int = 0, caller: str = "http") -> tuple[list[float], list[str], float]:
+    """`requests` /colorize calls from `clients` threads, each with its own `caller`; (latencies, failures)."""
     counter, lock = iter(range(first_index, first_index + requests)), threading.Lock()
     latencies, failures = [], []
 
     def worker() -> None:
-        client = Client(url, verbose=False)
+        client = CALLERS[caller](url)
         while True:
             with lock:
                 index = next(counter, None)
@@ -143,10 +200,7 @@ def run_load(url: str, models: list[str], images: list[Path], requests: int, cli
             model, image = models[index % len(models)], images[index % len(images)]
             start = time.perf_counter()
             try:
-                before, after = client.predict(handle_file(str(image)), model, render_size, 1.0,
-                                               api_name="/colorize")
-                if not (Path(before).is_file() and Path(after).is_file()):
-                    raise RuntimeError("the response named no image files")
+                client.colorize(image, model, render_size)
             except Exception as error:  # noqa: BLE001 - every failure is counted and reported
                 with lock:
                     failures.append(f"request {index} ({model}, {image.name}): {type(error).__name__}: {error}")
@@ -185,6 +239,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alone", type=int, default=7, help="sequential requests of the alone measurement")
     parser.add_argument("--burst", type=int, default=4, help="requests per client in the burst")
     parser.add_argument("--max-rss-growth", type=float, default=0.10, help="allowed RSS growth, 0.10 = 10%%")
+    parser.add_argument("--client", choices=sorted(CALLERS), default="http",
+                        help="how the measured requests are sent: Gradio's HTTP API on a kept-alive connection "
+                             "(default; a few ms of CPU per call) or gradio_client (as README's example; on a 2-core "
+                             "machine it needs more CPU per call than the server). The warm-up always uses "
+                             "gradio_client")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
 
@@ -208,17 +267,19 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             wait_until_up(url, server, log)
             startup = time.perf_counter() - started
+            # the warm-up goes through gradio_client, as README's example does: every model x photo answers it
             _, warm_failures, _ = run_load(url, models, images, max(args.warmup, len(models) * len(images)),
-                                           args.clients, args.render_size)
-            alone, alone_failures, _ = run_load(url, [model], images[:1], args.alone, 1, args.render_size)
+                                           args.clients, args.render_size, caller="gradio")
+            alone, alone_failures, _ = run_load(url, [model], images[:1], args.alone, 1, args.render_size,
+                                                caller=args.client)
             burst, burst_failures, burst_wall = run_load(url, [model], images, args.clients * args.burst,
-                                                         args.clients, args.render_size)
+                                                         args.clients, args.render_size, caller=args.client)
             rss_before = rss_bytes(server.pid)
             samples, done = [], threading.Event()
             sampler = threading.Thread(target=sample_rss, args=(server.pid, samples, done))
             sampler.start()
             latencies, failures, wall = run_load(url, models, images, args.requests, args.clients, args.render_size,
-                                                 first_index=args.warmup)
+                                                 first_index=args.warmup, caller=args.client)
             done.set()
             sampler.join()
             rss_after = rss_bytes(server.pid)
@@ -234,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         alone_median = percentile(alone, 50)
         result = {
             "checkpoints": f"{checkpoints} ({origin})", "models": models, "images": [p.name for p in images],
-            "photo_size": args.photo_size, "cpu": cpu_description(),
+            "photo_size": args.photo_size, "cpu": cpu_description(), "client": args.client,
             "alone_model": model, "alone_median_s": round(alone_median, 3),
             "burst": f"{args.clients} clients x {args.burst} requests", "burst_p50_s": round(percentile(burst, 50), 3),
             "burst_p95_s": round(percentile(burst, 95), 3), "burst_photos_per_s": round(len(burst) / burst_wall, 2),
@@ -252,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=2))
     ok = not failures and growth <= args.max_rss_growth
-    print(f"alone: {result['alone_median_s']} s; burst of {result['burst']}: p50 {result['burst_p50_s']} s, "
+    print(f"client {args.client}; alone: {result['alone_median_s']} s; burst of {result['burst']}: p50 {result['burst_p50_s']} s, "
           f"p95 {result['burst_p95_s']} s ({result['burst_p95_over_alone']}x alone), "
           f"{result['burst_photos_per_s']} photos/s")
     print(("PASS" if ok else "FAIL") + f": {len(failures)} failures, p50 {result['latency_p50_s']} s, "

@@ -130,15 +130,34 @@ def test_shown_result_is_jpeg_and_the_download_is_the_exact_full_resolution_png(
     before = after.convert("L").convert("RGB")
     shown_before, shown_after = results.save(before, after)
     assert Path(shown_after).suffix == ".jpg" and Image.open(shown_before).mode == "L"
+    assert not list((tmp_path / "downloads").rglob("*.png"))  # encoded only when a download asks for it
     png = results.full_png(shown_after)
     assert png is not None and np.array_equal(np.asarray(Image.open(png)), np.asarray(after))
+    modified = png.stat().st_mtime_ns
+    assert results.full_png(shown_after) == png and png.stat().st_mtime_ns == modified  # encoded once
+    assert not list(png.parent.glob("*.npy"))  # the kept pixels give way to the PNG
     button = demo_files.save_download((shown_before, shown_after), "old.jpg", "colorizer-gan", tmp_path / "downloads",
                                       results)
     assert np.array_equal(np.asarray(Image.open(button.value["path"])), np.asarray(after))
     for forged in ("../../etc/passwd", str(tmp_path / "result.jpg"), "0" * 31 + "g.jpg"):
         assert results.full_png(forged) is None
     rgba = Image.new("RGBA", (5, 4), (10, 20, 30, 128))
-    assert Path(results.save(rgba, rgba)[1]).suffix == ".png"  # transparency is kept in what is shown
+    shown_rgba = results.save(rgba, rgba)[1]
+    assert Path(shown_rgba).suffix == ".png"  # transparency is kept in what is shown, and in the download
+    assert np.array_equal(np.asarray(Image.open(results.full_png(shown_rgba))), np.asarray(rgba))
+
+
+def test_results_older_than_their_lifetime_are_deleted_as_new_ones_come_in(tmp_path, monkeypatch):
+    results = demo_files.ResultFiles(tmp_path / "downloads")
+    image = Image.new("RGB", (8, 6), (200, 120, 40))
+    old = Path(results.save(image, image)[1]).parent
+    hours_ago = time.time() - demo_files.DOWNLOAD_LIFETIME_S - 60
+    os.utime(old, (hours_ago, hours_ago))
+    results.save(image, image)
+    assert old.is_dir()  # pruning runs at most once a minute, not at every request
+    monkeypatch.setattr(results, "_pruned_at", time.monotonic() - results.PRUNE_EVERY_S - 1)
+    recent = Path(results.save(image, image)[1]).parent
+    assert not old.exists() and recent.is_dir()
 
 
 def test_download_copies_older_than_their_lifetime_are_deleted(tmp_path):
@@ -276,3 +295,16 @@ def test_each_upload_is_decoded_once_for_the_before_image_and_every_model(served
     assert len(calls) == 1, calls
     gallery = client.predict(gradio_client.handle_file(str(photo)), 128, 1.0, api_name="/compare_all")
     assert len(gallery) == len(checkpoints) > 1 and len(calls) == 2, calls
+
+
+def test_the_load_benchmarks_plain_http_client_makes_the_same_call_as_gradio_client(served, photo):
+    """benchmarks/load_app.py's light client speaks Gradio's HTTP API: it gets both images, and a refused request
+    is a failure it reports with the app's message."""
+    sys.path.insert(0, str(Path(app.__file__).parent / "benchmarks"))
+    import load_app
+
+    client, checkpoints = served
+    caller = load_app.HttpCaller(client.src)
+    caller.colorize(photo, next(iter(checkpoints)), 128)  # raises on anything but two images
+    with pytest.raises(RuntimeError, match="error"):
+        caller.colorize(photo, next(iter(checkpoints)), 100)  # not a multiple of 32: refused by the app
