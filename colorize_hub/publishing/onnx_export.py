@@ -14,10 +14,12 @@ the antialiased resize in front of the fusion model's backbone, which the old To
 
 from __future__ import annotations
 
+import copy
 import logging
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 from .. import color
 from ..errors import ColorizationError
@@ -26,6 +28,46 @@ from ..loading import load_colorizer
 logger = logging.getLogger(__name__)
 OPSET = 18  # the first opset whose Resize has `antialias`
 EXAMPLE_SIZE = 64  # any multiple of 32: the exported graph is not specialised to it
+
+
+class StaticSamePadConv(torch.nn.Module):
+    """A TensorFlow "SAME" convolution (timm's Conv2dSame) with its padding fixed for inputs whose height and
+    width are multiples of its stride.
+
+    Conv2dSame computes its padding from the input size at every call; with dynamic shapes the exporter carries
+    those ceil/max expressions through every later layer, and simplifying them took over 15 minutes for
+    EfficientNet-Lite0. For a size that is a multiple of the stride the padding is a constant: (k - 1) * d + 1 - s
+    in all, the smaller half before. Every exported input is a multiple of 32, so every such convolution (stride
+    at most 2 inside a network of total stride 32) sees one.
+    """
+
+    def __init__(self, conv: torch.nn.Conv2d) -> None:
+        super().__init__()
+        self.conv = conv
+        pads = []
+        for kernel, stride, dilation in zip(conv.kernel_size, conv.stride, conv.dilation):
+            total = max((kernel - 1) * dilation + 1 - stride, 0)
+            pads.append((total // 2, total - total // 2))
+        (top, bottom), (left, right) = pads
+        self.padding = (left, right, top, bottom)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        conv = self.conv
+        return F.conv2d(F.pad(x, self.padding), conv.weight, conv.bias, conv.stride, 0, conv.dilation, conv.groups)
+
+
+def with_static_same_padding(model: torch.nn.Module) -> torch.nn.Module:
+    """`model` itself when it has no timm Conv2dSame, else a copy in which each is a StaticSamePadConv."""
+    from timm.layers.conv2d_same import Conv2dSame
+
+    if not any(isinstance(module, Conv2dSame) for module in model.modules()):
+        return model
+    model = copy.deepcopy(model)
+    for module in list(model.modules()):
+        for name, child in module.named_children():
+            if isinstance(child, Conv2dSame):
+                setattr(module, name, StaticSamePadConv(child))
+    return model
 
 
 class PredictAb(torch.nn.Module):
@@ -81,7 +123,7 @@ def export_onnx(model_or_checkpoint, destination: str | Path, render_size: int |
             3: 32 * torch.export.Dim("width_blocks", min=2)}
     try:
         program = torch.onnx.export(
-            PredictAb(model).eval(), (example,), None, input_names=["pixel_values"], output_names=["predicted_ab"],
+            PredictAb(with_static_same_padding(model)).eval(), (example,), None, input_names=["pixel_values"], output_names=["predicted_ab"],
             dynamic_shapes={"pixel_values": dims}, opset_version=opset, dynamo=True, external_data=False,
             verbose=False,
         )
