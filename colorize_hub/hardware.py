@@ -6,14 +6,25 @@ from pathlib import Path
 SPEED_FLAGS = ("amx_bf16", "avx512_bf16", "avx512f", "avx2")  # what decides the fast precision and kernels
 
 
+def _cpuinfo_lines() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return []
+
+
+def cpu_model_name() -> str:
+    """The CPU's model name (/proc/cpuinfo), e.g. 'AMD EPYC'; where there is none, what `platform` knows."""
+    name = next((line.split(":", 1)[1].strip() for line in _cpuinfo_lines() if line.startswith("model name")), "")
+    return name or platform.processor() or platform.machine()
+
+
 def cpu_description() -> str:
     """e.g. 'AMD EPYC (2 logical CPUs; avx2)': the model name and the instruction sets that matter for speed."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or platform.machine()
-    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
-    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    lines = _cpuinfo_lines()
+    if not lines:
+        return cpu_model_name()
+    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
     shown = [flag for flag in SPEED_FLAGS if flag in flags]
-    cpus = sum(line.startswith("processor") for line in info.splitlines())
-    return f"{name} ({cpus} logical CPUs; {', '.join(shown) or 'no AVX2'})"
+    cpus = sum(line.startswith("processor") for line in lines)
+    return f"{cpu_model_name()} ({cpus} logical CPUs; {', '.join(shown) or 'no AVX2'})"

@@ -8,7 +8,6 @@ only makes checkpoints crash-safe); the GAN uses `GanTrainer`, which adds the di
 
 import json
 import logging
-import platform
 import shlex
 import shutil
 import sys
@@ -22,6 +21,7 @@ from .callbacks import EmaCallback, TrainingClock, plot_loss_curve
 from .checkpointing import ColorizationTrainer, publish_files
 from .data import WeightedMix, load_training_data, load_training_mix
 from .losses import RegressionLoss
+from ..hardware import cpu_model_name
 from ..image_processing_colorization import ColorizationImageProcessor
 from ..evaluation.metrics import colorization_metrics
 from ..publishing.model_card import description_of, write_model_card
@@ -177,12 +177,7 @@ def earlier_runs(init_from: str | None) -> list[dict]:
 def hardware_description() -> str:
     if torch.cuda.is_available():
         return f"GPU {torch.cuda.get_device_name()}"
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                    if line.startswith("model name")), cpu)
-    return f"CPU {cpu}, {torch.get_num_threads()} thread(s)"
+    return f"CPU {cpu_model_name()}, {torch.get_num_threads()} thread(s)"
 
 
 def parse_arguments(argv: list[str] | None = None):
