@@ -20,13 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SHAPES = [(1, 1, 64, 96), (3, 1, 128, 64)]  # batch, height and width all differ from the export example (2, 64, 64)
 
 
-def test_every_architecture_matches_onnx_runtime(model_type, tmp_path):
-    model = build_tiny(model_type, seed=3).eval()
-    path = export_onnx(model, tmp_path / f"{model_type}.onnx")
-    assert [p.name for p in tmp_path.iterdir()] == [f"{model_type}.onnx"]  # one file, weights inside
+def assert_onnx_runtime_matches(model, path: Path, shapes=SHAPES) -> None:
+    """The exported file at `path` gives `model`'s ab under ONNX Runtime, at each input shape."""
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     generator = torch.Generator().manual_seed(0)
-    for shape in SHAPES:
+    for shape in shapes:
         pixel_values = torch.rand(shape, generator=generator) * 2 - 1
         with torch.no_grad():
             expected = model(pixel_values).predicted_ab.numpy()
@@ -35,17 +33,18 @@ def test_every_architecture_matches_onnx_runtime(model_type, tmp_path):
         assert np.abs(got - expected).max() < 1e-3 / 110  # |Δab| < 1e-3 in CIE Lab units (ab is stored / 110)
 
 
+def test_every_architecture_matches_onnx_runtime(model_type, tmp_path):
+    model = build_tiny(model_type, seed=3).eval()
+    path = export_onnx(model, tmp_path / f"{model_type}.onnx")
+    assert [p.name for p in tmp_path.iterdir()] == [f"{model_type}.onnx"]  # one file, weights inside
+    assert_onnx_runtime_matches(model, path)
+
+
 def test_fusion_with_backbone_features_matches_onnx_runtime(tmp_path):
     model = build_tiny("colorizer-fusion", seed=3, backbone_feature_stage=3).eval()
     with torch.no_grad():
         model.feature_fusion.weight.normal_()  # not the zero it starts from
-    session = onnxruntime.InferenceSession(str(export_onnx(model, tmp_path / "fusion.onnx")),
-                                           providers=["CPUExecutionProvider"])
-    pixel_values = torch.rand(SHAPES[0], generator=torch.Generator().manual_seed(0)) * 2 - 1
-    with torch.no_grad():
-        expected = model(pixel_values).predicted_ab.numpy()
-    [got] = session.run(["predicted_ab"], {"pixel_values": pixel_values.numpy()})
-    assert np.abs(got - expected).max() < 1e-3 / 110
+    assert_onnx_runtime_matches(model, export_onnx(model, tmp_path / "fusion.onnx"), shapes=SHAPES[:1])
 
 
 def test_tensorflow_same_padding_exports_in_seconds_and_matches_onnx_runtime(tmp_path):
@@ -58,6 +57,7 @@ def test_tensorflow_same_padding_exports_in_seconds_and_matches_onnx_runtime(tmp
     model = build_tiny("colorizer-encoder-unet", seed=3).eval()
     model.encoder = timm.create_model("test_efficientnet", features_only=True, pad_type="same").eval()  # same channels
     assert any(isinstance(module, Conv2dSame) for module in model.modules())
+
     def too_slow(*_):
         raise TimeoutError("the export took over 3 minutes (20 s here when the padding is fixed)")
 
@@ -68,15 +68,8 @@ def test_tensorflow_same_padding_exports_in_seconds_and_matches_onnx_runtime(tmp
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     assert any(isinstance(module, Conv2dSame) for module in model.modules())  # the model itself is left as it was
-    generator = torch.Generator().manual_seed(0)
-    for shape in SHAPES:
-        pixel_values = torch.rand(shape, generator=generator) * 2 - 1
-        with torch.no_grad():
-            expected = model(pixel_values).predicted_ab.numpy()
-        [got] = session.run(["predicted_ab"], {"pixel_values": pixel_values.numpy()})
-        assert np.abs(got - expected).max() < 1e-3 / 110
+    assert_onnx_runtime_matches(model, path)
 
 
 def test_export_command_writes_dynamic_axes_and_metadata(tmp_path, capsys):

@@ -121,9 +121,10 @@ def export_onnx(model_or_checkpoint, destination: str | Path, render_size: int |
     # height and width: any multiple of 32 from 64 up (the render size always is one; the U-Nets downsample 32x)
     dims = {0: torch.export.Dim("batch"), 2: 32 * torch.export.Dim("height_blocks", min=2),
             3: 32 * torch.export.Dim("width_blocks", min=2)}
+    exported = PredictAb(with_static_same_padding(model)).eval()
     try:
         program = torch.onnx.export(
-            PredictAb(with_static_same_padding(model)).eval(), (example,), None, input_names=["pixel_values"], output_names=["predicted_ab"],
+            exported, (example,), None, input_names=["pixel_values"], output_names=["predicted_ab"],
             dynamic_shapes={"pixel_values": dims}, opset_version=opset, dynamo=True, external_data=False,
             verbose=False,
         )
