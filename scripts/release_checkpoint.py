@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--eval", nargs="*", default=[], help="folders of ground-truth colour photos")
     parser.add_argument("--protocol", default="short-side-256", help="evaluation protocol (see colorize-hub evaluate)")
     parser.add_argument("--calibrate", help="dev folder on which to choose the checkpoint's chroma_gain")
-    parser.add_argument("--psnr-tolerance", type=float, default=0.5,
+    parser.add_argument("--psnr-tolerance", type=float, default=0.0,
                         help="calibration: how far below the gray image's dev PSNR a setting may go (dB)")
     parser.add_argument("--render-size", type=int, default=None,
                         help="set the checkpoint's render size (its preprocessor_config.json); default: keep the run's")

@@ -29,3 +29,13 @@ def test_card_of_an_unknown_folder_says_where_its_images_came_from(tmp_path):
     summary.pop("images_seen")
     card = write_model_card(tmp_path, "colorizer-test", summary, "A test model.").read_text()
     assert "`photos/mine` — images from `/photos/mine`" in card and "images seen" not in card
+
+
+def test_card_states_the_psnr_bound_the_gain_was_chosen_under(tmp_path):
+    calibration = {"chroma_gain": 1.2, "annealed_temperature": None, "table": {1.0: (23.0, 17.0), 1.2: (22.9, 21.0)},
+                   "gray_psnr": 22.84, "truth_colourfulness": 41.2, "data": "dev", "psnr_tolerance": 0.0}
+    card = write_model_card(tmp_path, "colorizer-test", SUMMARY, "A test model.", calibration=calibration).read_text()
+    assert "whose PSNR is at least the gray image's (22.84 dB)" in card and "at 1.2: PSNR 22.90, CF 21.0" in card
+    calibration["psnr_tolerance"] = 0.5
+    card = write_model_card(tmp_path, "colorizer-test", SUMMARY, "A test model.", calibration=calibration).read_text()
+    assert "whose PSNR stays within 0.5 dB of the gray image's (22.84 dB)" in card

@@ -151,8 +151,7 @@ def write_model_card(folder: str | Path, repo_name: str, summary: dict, descript
             f"{calibration.get('saved_chroma_gain', gain)}`: predicted chroma is multiplied by it before the user's "
             f"saturation{temperature_note(calibration)}. It was chosen on `{without_home(calibration['data'])}` (a dev set, "
             "not an evaluation set) as the setting whose colourfulness is closest to the real photos' "
-            f"({calibration['truth_colourfulness']:.1f}) among those whose PSNR stays within "
-            f"{calibration.get('psnr_tolerance', 0.0)} dB of the gray image's "
+            f"({calibration['truth_colourfulness']:.1f}) among those whose PSNR {psnr_bound(calibration)} "
             f"({calibration['gray_psnr']:.2f} dB). At gain 1: PSNR {table[1.0][0]:.2f}, CF {table[1.0][1]:.1f}; at "
             f"{gain}: PSNR {table[gain][0]:.2f}, CF {table[gain][1]:.1f}."
             if 1.0 in table else f"## Chroma calibration\n\n`chroma_gain: {gain}`, chosen on `{calibration['data']}`."
@@ -191,6 +190,12 @@ def temperature_note(calibration: dict) -> str:
         return ""
     return (f", and `config.json` sets the annealed-mean temperature to {temperature} (chosen together with the "
             f"gain from {', '.join(calibration.get('tables', {}))})")
+
+
+def psnr_bound(calibration: dict) -> str:
+    """How the calibration bounded PSNR, as the card says it."""
+    tolerance = calibration.get("psnr_tolerance", 0.0)
+    return f"stays within {tolerance} dB of the gray image's" if tolerance else "is at least the gray image's"
 
 
 def load_calibration(folder: str | Path) -> dict | None:
