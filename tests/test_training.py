@@ -108,6 +108,31 @@ def test_undersaturation_term_charges_gray_not_vivid_predictions():
     assert torch.isfinite(outputs["predicted_ab"].grad).all()
 
 
+def test_classifier_consistency_is_zero_for_true_colours_and_teaches_only_the_colorizer():
+    from colorize_hub.color import rgb_to_normalized_lab
+    from colorize_hub.training.losses import ClassifierConsistency
+
+    term = ClassifierConsistency("tf_efficientnet_lite0", weights_source="package")
+    rgb = torch.from_numpy(data.astronaut()[::8, ::8].copy()).permute(2, 0, 1)[None].float() / 255  # (1, 3, 64, 64)
+    lightness, true_ab = rgb_to_normalized_lab(rgb)
+    assert term(lightness, true_ab, true_ab).item() == pytest.approx(0.0, abs=1e-5)
+    gray = torch.zeros_like(true_ab, requires_grad=True)
+    swapped = true_ab.flip(1)  # a and b exchanged: other hues at the same chroma
+    assert term(lightness, gray, true_ab) > 0 and term(lightness, swapped, true_ab) > 0
+    term(lightness, gray, true_ab).backward()
+    assert gray.grad.abs().sum() > 0
+    assert all(parameter.grad is None for parameter in term.classifier.parameters())
+
+
+def test_the_semantic_term_trains_regression_models_and_refuses_the_others(photo_folder, tmp_path):
+    semantic = ("--semantic_weight", "0.1", "--semantic_classifier", "tf_efficientnet_lite0",
+                "--backbone_weights", "package", "--max_steps", "2")
+    assert run("colorizer-baseline", photo_folder, tmp_path / "baseline", *semantic)["steps"] == 2
+    for model_type in ("colorizer-gan", "colorizer-unet24"):  # its own trainer; a palette head
+        with pytest.raises(SystemExit, match="semantic_weight"):
+            run(model_type, photo_folder, tmp_path / model_type, *semantic)
+
+
 def test_gan_trains_with_the_undersaturation_term(photo_folder, tmp_path):
     summary = run("colorizer-gan", photo_folder, tmp_path, "--max_steps", "2", "--undersaturation_weight", "0.5",
                   "--logging_steps", "1")

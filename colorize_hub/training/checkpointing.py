@@ -223,9 +223,27 @@ class ColorizationTrainer(AtomicCheckpointMixin, Trainer):
     command line's model arguments, `save_extra_parts` writes what the final folder needs beside the model.
     """
 
+    semantic_loss = None  # a ClassifierConsistency, added to the training loss x semantic_weight
+    semantic_weight = 0.0
+
     @classmethod
     def from_model_arguments(cls, model_args, **trainer_kwargs) -> "ColorizationTrainer":
-        return cls(**trainer_kwargs)
+        trainer = cls(**trainer_kwargs)
+        if getattr(model_args, "semantic_weight", 0.0) > 0:
+            from .losses import ClassifierConsistency
+
+            source = model_args.backbone_weights if model_args.backbone_weights in {"hub", "package"} else "auto"
+            trainer.semantic_loss = ClassifierConsistency(model_args.semantic_classifier, weights_source=source)
+            trainer.semantic_weight = model_args.semantic_weight
+        return trainer
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.semantic_loss is None or not model.training:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        loss, outputs = super().compute_loss(model, inputs, True, num_items_in_batch)
+        semantic = self.semantic_loss(inputs["pixel_values"], outputs["predicted_ab"], inputs["labels"])
+        loss = loss + self.semantic_weight * semantic
+        return (loss, outputs) if return_outputs else loss
 
     def save_extra_parts(self, folder) -> None:
         """Nothing beyond the model: `save_model` writes it."""

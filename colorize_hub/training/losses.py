@@ -9,6 +9,8 @@ which pushes the model to commit to a plausible colour.
 import torch
 import torch.nn.functional as F
 
+from ..color import denormalize_ab, denormalize_l, lab_to_rgb
+
 
 def chroma(ab: torch.Tensor) -> torch.Tensor:
     """(B, 2, H, W) ab -> (B, H, W) chroma sqrt(a² + b²), differentiable at 0."""
@@ -30,3 +32,43 @@ class RegressionLoss:
         predicted = outputs["predicted_ab"].float()
         loss = F.l1_loss(predicted, labels.float())
         return loss + self.undersaturation_weight * undersaturation(predicted, labels)
+
+
+class ClassifierConsistency:
+    """Semantic term: a frozen ImageNet classifier should see the same objects in the colorized photo as in the true one.
+
+    Both RGB images (the batch's L with the predicted and with the true ab) go through the classifier at the
+    training crop size; the term is KL(p(true) || p(colorized)) at temperature `temperature` (Hinton et al.
+    2015), scaled by T² so its gradient does not shrink with T. Colours that make a dog look like a fox cost here
+    even when their L1 error is small, which plain regression does not see. The classifier gets no gradient.
+    """
+
+    def __init__(self, classifier_name: str, temperature: float = 2.0, weights_source: str = "auto"):
+        from ..models.backbones import load_backbone_imagenet_weights  # timm is only needed with this term
+
+        import timm
+
+        self.classifier = timm.create_model(classifier_name).eval().requires_grad_(False)
+        load_backbone_imagenet_weights(self.classifier, classifier_name, source=weights_source)
+        self.classifier = self.classifier.to(memory_format=torch.channels_last)
+        config = self.classifier.pretrained_cfg
+        self.mean = torch.tensor(config["mean"]).view(1, 3, 1, 1)
+        self.std = torch.tensor(config["std"]).view(1, 3, 1, 1)
+        self.temperature = temperature
+
+    def _log_probabilities(self, lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+        # (B, 1, S, S) normalised L + (B, 2, S, S) normalised ab -> (B, 3, S, S) sRGB -> (B, 1000) log p
+        lab = torch.cat([denormalize_l(lightness.float()), denormalize_ab(ab.float())], dim=1)
+        rgb = lab_to_rgb(lab)
+        normalised = ((rgb - self.mean.to(rgb)) / self.std.to(rgb)).contiguous(memory_format=torch.channels_last)
+        return F.log_softmax(self.classifier.to(rgb.device)(normalised) / self.temperature, dim=1)
+
+    def __call__(self, lightness: torch.Tensor, predicted_ab: torch.Tensor, true_ab: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            target = self._log_probabilities(lightness, true_ab)
+        if predicted_ab.shape[-2:] != lightness.shape[-2:]:
+            predicted_ab = F.interpolate(predicted_ab.float(), size=lightness.shape[-2:], mode="bilinear",
+                                         align_corners=False)
+        colorized = self._log_probabilities(lightness, predicted_ab)
+        kl = F.kl_div(colorized, target, log_target=True, reduction="batchmean")
+        return kl * self.temperature**2
