@@ -1,12 +1,13 @@
 """Is there a better chroma curve than the linear gain? A dev-set measurement at equal colourfulness.
 
-A regression colorizer predicts muted chroma and its checkpoint's `chroma_gain` scales it up uniformly. Two
-alternatives are compared here with that gain, each swept over a range of strengths so that all three trace a
+A regression colorizer predicts muted chroma and its checkpoint's `chroma_gain` scales it up uniformly. Three
+alternatives are compared here with that gain, each swept over a range of strengths so that all four trace a
 PSNR-colourfulness frontier, and compared at the colourfulness of the linear gain's own setting:
 
 - a lightness taper: the gain falls linearly from its full value at L = `l0` to `t1` times it at L = 100, so
   bright, nearly white regions (hazy skies, snow, lit walls) get less added chroma than the rest;
-- a soft curve, c -> c_max * tanh(g * c / c_max): muted chroma is lifted more than confident colours.
+- a soft curve, c -> c_max * tanh(g * c / c_max): muted chroma is lifted more than confident colours;
+- a per-photo cap: the linear gain, then the whole photo scaled down where its mean chroma exceeds the cap.
 
 The model runs once per photo; every curve is applied to the same predicted ab and merged as `colorize()`
 merges it.
@@ -49,6 +50,15 @@ def soft(c_max: float):
     return curve
 
 
+def image_cap(cap: float):
+    def curve(ab: torch.Tensor, lightness: torch.Tensor, gain: float) -> torch.Tensor:
+        """The linear gain, then the whole image scaled down where its mean chroma exceeds `cap` (normalised)."""
+        scaled = ab * gain
+        mean_chroma = scaled.norm(dim=1).mean().clamp_min(1e-6)
+        return scaled * (cap / mean_chroma).clamp(max=1.0)
+    return curve
+
+
 CURVES = {
     "linear": linear,
     "taper L0=50 t1=0.3": lightness_taper(50, 0.3),
@@ -56,6 +66,10 @@ CURVES = {
     "taper L0=80 t1=0.5": lightness_taper(80, 0.5),
     "soft c_max=0.45": soft(0.45),
     "soft c_max=0.6": soft(0.6),
+    "cap 0.15": image_cap(0.15),
+    "cap 0.2": image_cap(0.2),
+    "cap 0.25": image_cap(0.25),
+    "cap 0.3": image_cap(0.3),
 }
 
 
