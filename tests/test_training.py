@@ -128,6 +128,9 @@ def test_the_semantic_term_trains_regression_models_and_refuses_the_others(photo
     semantic = ("--semantic_weight", "0.1", "--semantic_classifier", "tf_efficientnet_lite0",
                 "--backbone_weights", "package", "--max_steps", "2")
     assert run("colorizer-baseline", photo_folder, tmp_path / "baseline", *semantic)["steps"] == 2
+    with_undersaturation = run("colorizer-baseline", photo_folder, tmp_path / "both", *semantic,
+                               "--undersaturation_weight", "0.3")  # a compute_loss_func as well
+    assert with_undersaturation["steps"] == 2
     for model_type in ("colorizer-gan", "colorizer-unet24"):  # its own trainer; a palette head
         with pytest.raises(SystemExit, match="semantic_weight"):
             run(model_type, photo_folder, tmp_path / model_type, *semantic)

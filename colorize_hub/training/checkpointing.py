@@ -240,8 +240,9 @@ class ColorizationTrainer(AtomicCheckpointMixin, Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if self.semantic_loss is None or not model.training:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        labels = inputs["labels"]  # Trainer pops it from `inputs` when a compute_loss_func is set
         loss, outputs = super().compute_loss(model, inputs, True, num_items_in_batch)
-        semantic = self.semantic_loss(inputs["pixel_values"], outputs["predicted_ab"], inputs["labels"])
+        semantic = self.semantic_loss(inputs["pixel_values"], outputs["predicted_ab"], labels)
         loss = loss + self.semantic_weight * semantic
         return (loss, outputs) if return_outputs else loss
 
