@@ -66,7 +66,6 @@ CURVES = {
     "taper L0=80 t1=0.5": lightness_taper(80, 0.5),
     "soft c_max=0.45": soft(0.45),
     "soft c_max=0.6": soft(0.6),
-    "cap 0.15": image_cap(0.15),
     "cap 0.2": image_cap(0.2),
     "cap 0.25": image_cap(0.25),
     "cap 0.3": image_cap(0.3),

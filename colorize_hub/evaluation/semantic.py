@@ -46,11 +46,23 @@ def _wnid_index() -> dict[str, int]:
     return {wnid: index for index, wnid in enumerate(ImageNetInfo().label_names())}
 
 
+def imagenet_classifier(name: str = CLASSIFIER, source: str = "package") -> torch.nn.Module:
+    """The timm ImageNet classifier `name`, frozen and in eval mode (weights: `load_backbone_imagenet_weights`)."""
+    model = timm.create_model(name).eval().requires_grad_(False)
+    load_backbone_imagenet_weights(model, name, source=source)
+    return model
+
+
+def normalise_for(model: torch.nn.Module, rgb: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) sRGB in [0, 1] -> the input `model` was trained on (its pretrained mean and std)."""
+    mean = rgb.new_tensor(model.pretrained_cfg["mean"]).view(1, 3, 1, 1)
+    std = rgb.new_tensor(model.pretrained_cfg["std"]).view(1, 3, 1, 1)
+    return (rgb - mean) / std
+
+
 @lru_cache(maxsize=1)
 def classifier() -> torch.nn.Module:
-    model = timm.create_model(CLASSIFIER).eval()
-    load_backbone_imagenet_weights(model, CLASSIFIER, source="package")
-    return model
+    return imagenet_classifier()
 
 
 @torch.inference_mode()
@@ -63,6 +75,4 @@ def top1(rgb: torch.Tensor) -> int:
                             antialias=True, align_corners=False)
     top, left = (resized.shape[-2] - 224) // 2, (resized.shape[-1] - 224) // 2
     crop = resized[..., top : top + 224, left : left + 224]
-    mean = torch.tensor(classifier().pretrained_cfg["mean"]).view(1, 3, 1, 1)
-    std = torch.tensor(classifier().pretrained_cfg["std"]).view(1, 3, 1, 1)
-    return int(classifier()((crop - mean) / std).argmax(dim=1))
+    return int(classifier()(normalise_for(classifier(), crop)).argmax(dim=1))

@@ -229,7 +229,7 @@ class ColorizationTrainer(AtomicCheckpointMixin, Trainer):
     @classmethod
     def from_model_arguments(cls, model_args, **trainer_kwargs) -> "ColorizationTrainer":
         trainer = cls(**trainer_kwargs)
-        if getattr(model_args, "semantic_weight", 0.0) > 0:
+        if model_args.semantic_weight > 0:
             from .losses import ClassifierConsistency
 
             source = model_args.backbone_weights if model_args.backbone_weights in {"hub", "package"} else "auto"

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from ..color import denormalize_ab, denormalize_l, lab_to_rgb
+from ..evaluation.semantic import imagenet_classifier, normalise_for
 
 
 def chroma(ab: torch.Tensor) -> torch.Tensor:
@@ -44,23 +45,14 @@ class ClassifierConsistency:
     """
 
     def __init__(self, classifier_name: str, temperature: float = 2.0, weights_source: str = "auto"):
-        from ..models.backbones import load_backbone_imagenet_weights  # timm is only needed with this term
-
-        import timm
-
-        self.classifier = timm.create_model(classifier_name).eval().requires_grad_(False)
-        load_backbone_imagenet_weights(self.classifier, classifier_name, source=weights_source)
-        self.classifier = self.classifier.to(memory_format=torch.channels_last)
-        config = self.classifier.pretrained_cfg
-        self.mean = torch.tensor(config["mean"]).view(1, 3, 1, 1)
-        self.std = torch.tensor(config["std"]).view(1, 3, 1, 1)
+        self.classifier = imagenet_classifier(classifier_name, weights_source).to(memory_format=torch.channels_last)
         self.temperature = temperature
 
     def _log_probabilities(self, lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
         # (B, 1, S, S) normalised L + (B, 2, S, S) normalised ab -> (B, 3, S, S) sRGB -> (B, 1000) log p
         lab = torch.cat([denormalize_l(lightness.float()), denormalize_ab(ab.float())], dim=1)
         rgb = lab_to_rgb(lab)
-        normalised = ((rgb - self.mean.to(rgb)) / self.std.to(rgb)).contiguous(memory_format=torch.channels_last)
+        normalised = normalise_for(self.classifier, rgb).contiguous(memory_format=torch.channels_last)
         return F.log_softmax(self.classifier.to(rgb.device)(normalised) / self.temperature, dim=1)
 
     def __call__(self, lightness: torch.Tensor, predicted_ab: torch.Tensor, true_ab: torch.Tensor) -> torch.Tensor:
