@@ -228,14 +228,17 @@ class ColorizationTrainer(AtomicCheckpointMixin, Trainer):
 
     @classmethod
     def from_model_arguments(cls, model_args, **trainer_kwargs) -> "ColorizationTrainer":
-        trainer = cls(**trainer_kwargs)
+        return cls(**trainer_kwargs).with_semantic_term(model_args)
+
+    def with_semantic_term(self, model_args) -> "ColorizationTrainer":
+        """Adds `--semantic_weight` x the classifier-consistency term to the training loss, when it is set."""
         if model_args.semantic_weight > 0:
             from .losses import ClassifierConsistency
 
             source = model_args.backbone_weights if model_args.backbone_weights in {"hub", "package"} else "auto"
-            trainer.semantic_loss = ClassifierConsistency(model_args.semantic_classifier, weights_source=source)
-            trainer.semantic_weight = model_args.semantic_weight
-        return trainer
+            self.semantic_loss = ClassifierConsistency(model_args.semantic_classifier, weights_source=source)
+            self.semantic_weight = model_args.semantic_weight
+        return self
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if self.semantic_loss is None or not model.training:

@@ -28,8 +28,9 @@ class GanTrainer(ColorizationTrainer):
         model = trainer_kwargs["model"]
         discriminator = (ColorizerGanDiscriminator.from_pretrained(saved) if model_args.init_from and saved.is_dir()
                          else ColorizerGanDiscriminator(model.config))
-        return cls(**trainer_kwargs, discriminator=discriminator, lambda_l1=model_args.lambda_l1,
-                   discriminator_learning_rate=model_args.discriminator_learning_rate)
+        trainer = cls(**trainer_kwargs, discriminator=discriminator, lambda_l1=model_args.lambda_l1,
+                      discriminator_learning_rate=model_args.discriminator_learning_rate)
+        return trainer.with_semantic_term(model_args)
 
     def save_extra_parts(self, folder) -> None:
         """The discriminator beside the generator, so `--init_from` can continue both."""
@@ -71,18 +72,23 @@ class GanTrainer(ColorizationTrainer):
         discriminator_loss.backward()
         self.discriminator_optimizer.step()
 
-        # 2. generator: fool the (now frozen) discriminator and stay close to the truth
+        # 2. generator: fool the (now frozen) discriminator, stay close to the truth and (with --semantic_weight)
+        #    keep what a classifier sees in the photo
         self.discriminator.requires_grad_(False)
         with self.compute_loss_context_manager():
             judged = self.discriminator(lightness, fake_ab).logits.float()
             adversarial = F.binary_cross_entropy_with_logits(judged, torch.ones_like(judged))
             loss = adversarial + self.lambda_l1 * reconstruction
+            semantic = self.semantic_loss(lightness, fake_ab, real_ab) if self.semantic_loss is not None else None
+            if semantic is not None:
+                loss = loss + self.semantic_weight * semantic
         if self.args.gradient_accumulation_steps > 1:
             loss = loss / self.args.gradient_accumulation_steps
         self.accelerator.backward(loss)
         self._last_gan_losses = {
             "discriminator_loss": discriminator_loss.item(), "adversarial_loss": adversarial.item(),
             "reconstruction_loss": reconstruction.item(),
+            **({"semantic_loss": semantic.item()} if semantic is not None else {}),
         }
         return loss.detach()
 

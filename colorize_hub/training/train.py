@@ -44,7 +44,7 @@ class ModelArguments:
     lambda_l1: float = field(default=100.0, metadata={"help": "GAN: weight of the L1 term against the adversarial term"})
     discriminator_learning_rate: float | None = field(default=None, metadata={"help": "GAN: defaults to learning_rate"})
     undersaturation_weight: float = field(default=0.0, metadata={"help": "regression models: weight of the under-saturation term (colour over gray); 0 = plain L1"})
-    semantic_weight: float = field(default=0.0, metadata={"help": "regression models: weight of the classifier-consistency term (KL between a frozen ImageNet classifier's predictions on the true and the colorized photo); 0 = off"})
+    semantic_weight: float = field(default=0.0, metadata={"help": "weight of the classifier-consistency term (KL between a frozen ImageNet classifier's predictions on the true and the colorized photo); 0 = off"})
     semantic_classifier: str = field(default="tf_efficientnet_lite2", metadata={"help": "timm classifier of that term (EfficientNet-Lite0/1/2 load offline)"})
     ema_decay: float = field(default=0.0, metadata={"help": "average the weights with this decay (e.g. 0.999); 0 = off"})
     channels_last: bool = field(default=False, metadata={"help": "channels_last memory format (faster with bf16 on CPUs with AMX)"})
@@ -157,8 +157,6 @@ def make_trainer(model, model_args, training_args, train_dataset, eval_dataset) 
         if classifies_colours(model):
             raise SystemExit("--undersaturation_weight is for the regression models; this one classifies colours")
         loss = RegressionLoss(model_args.undersaturation_weight)
-    if model_args.semantic_weight > 0 and (classifies_colours(model) or MODEL_REGISTRY[model_args.model].trainer_class):
-        raise SystemExit("--semantic_weight is for the regression models trained by the plain trainer")
     kwargs = dict(compute_loss_func=loss,
         model=model, args=training_args, train_dataset=train_dataset, eval_dataset=eval_dataset,
         compute_metrics=ColorizationMetrics(model.config.palette if classifies_colours(model) else None),
