@@ -227,13 +227,13 @@ def main(argv: list[str] | None = None) -> int:
 
         train_main(argv[1:])
         return 0
-    if argv[:1] == ["evaluate"]:
-        from .evaluation.evaluate import main as evaluate_main
-
-        return evaluate_main(argv[1:])
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
+        if argv[:1] == ["evaluate"]:
+            from .evaluation.evaluate import main as evaluate_main
+
+            return evaluate_main(argv[1:])
+        args = build_parser().parse_args(argv)
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         return args.run(args)
     except ColorizationError as error:
         print(f"error: {error}", file=sys.stderr)

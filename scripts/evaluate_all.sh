@@ -3,7 +3,8 @@
 # the dev sets (imagenet-dev, MiniPlaces val), Tiny ImageNet val for top-1, and the grid of black-and-white photos.
 #   bash scripts/evaluate_all.sh [DATA_DIR] [OUT_DIR] [LARGE_DATA_DIR]
 # LARGE_DATA_DIR holds the extracted MiniPlaces and Tiny ImageNet (../shared/data/extra/README.md); without it
-# (default ~/colorize-data, skipped when absent) only the sets of DATA_DIR are evaluated.
+# (default ~/colorize-data, skipped when absent) only the sets of DATA_DIR are evaluated. After one checkpoint
+# changes, any of these commands with `--models THAT_ONE --update` refreshes its rows alone (docs/evaluation.md).
 set -euo pipefail
 data="${1:-../shared/data/eval}"
 out="${2:-results}"

@@ -76,6 +76,27 @@ def test_per_image_rows_add_up_to_the_means_and_name_the_worst_photos(eval_folde
     assert f"{worst['image']} {worst['psnr_minus_gray']:+.2f} dB" in report.split("furthest below gray")[1]
 
 
+def test_update_adds_and_replaces_models_as_a_full_run_would_write_them(eval_folder, tiny_checkpoint, tmp_path,
+                                                                      capsys):
+    other = tmp_path / "colorizer-baseline-tiny"
+    build_tiny("colorizer-baseline").save_pretrained(other)
+    ColorizationImageProcessor(render_size=64).save_pretrained(other)
+    common = ["evaluate", "--data", str(eval_folder), "--render-size", "64", "--grid-images", "1"]
+    full, updated = tmp_path / "full", tmp_path / "updated"
+    assert cli.main([*common, "--models", str(tiny_checkpoint), str(other), "--out", str(full)]) == 0
+    assert cli.main([*common, "--models", str(tiny_checkpoint), "--out", str(updated)]) == 0
+    assert cli.main([*common, "--models", str(other), "--out", str(updated), "--update"]) == 0  # added
+    assert cli.main([*common, "--models", str(tiny_checkpoint), "--out", str(updated), "--update"]) == 0  # replaced
+    for name in ("metrics.json", "per_image.csv", "metrics.md"):
+        assert (updated / name).read_text() == (full / name).read_text(), name
+    assert (updated / "grid.png").exists()
+    before = (updated / "per_image.csv").read_text()
+    assert cli.main([*common, "--models", str(other), "--out", str(updated), "--update", "--protocol", "ct2-256"]) == 2
+    assert "same --data, --protocol" in capsys.readouterr().err and (updated / "per_image.csv").read_text() == before
+    assert cli.main([*common, "--models", str(other), "--out", str(tmp_path / "empty"), "--update"]) == 2
+    assert "earlier run" in capsys.readouterr().err
+
+
 def test_semantic_top1_for_files_named_by_imagenet_wnid(tiny_checkpoint, tmp_path):
     Image.fromarray(data.chelsea()).save(tmp_path / "n02123045_tabby.png")  # a tabby cat
     results, grid = evaluate([str(tiny_checkpoint)], tmp_path, protocol="ct2-256", render_size=64, grid_images=1)

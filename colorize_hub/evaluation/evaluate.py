@@ -24,6 +24,7 @@ from . import semantic
 from ..color import rgb_to_lab
 from .report import (bar_chart, comparison_grid, display_name, markdown_table, worst_photos,
                                 write_per_image_csv)
+from .earlier_results import load_earlier, merge
 from .metrics import colourfulness, psnr
 from .protocol import PROTOCOLS, gray_image, load_protocol_image, to_tensor
 from ..image_decoding import image_files
@@ -109,12 +110,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid-images", type=int, default=4, help="images in the comparison grid")
     parser.add_argument("--out", required=True,
                         help="folder for metrics.json, metrics.md, per_image.csv, grid.png, bars.png")
+    parser.add_argument("--update", action="store_true",
+                        help="evaluate only --models and replace their rows in the earlier results in --out (made with "
+                             "the same data, protocol, render size and --max-images); the other models' rows stay")
     args = parser.parse_args(argv)
+    out = Path(args.out)
+    earlier = None
+    if args.update:
+        images = len(image_files(args.data)[:args.max_images])
+        earlier = load_earlier(out, args.data, args.protocol, args.render_size, images)
     perceptual = PerceptualMetrics()
     per_image: list[dict] = []
     results, grid = evaluate(args.models, args.data, args.protocol, args.render_size, args.max_images,
-                             args.grid_images, perceptual, per_image)
-    out = Path(args.out)
+                             0 if earlier else args.grid_images, perceptual, per_image)
+    models = args.models
+    if earlier:
+        results, per_image = merge(*earlier, results, per_image)
+        models = [name for name in results if name != GRAY]
+        if args.grid_images:  # the grid shows every model: redraw it from its few photos
+            grid = evaluate(models, args.data, args.protocol, args.render_size, args.grid_images, args.grid_images)[1]
     out.mkdir(parents=True, exist_ok=True)
     not_available = {k: f"n/a: {v}" for k, v in perceptual.reasons.items() if v}
     meta = {"data": str(args.data), "protocol": args.protocol, "render_size": args.render_size,
@@ -126,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     worst = worst_photos(per_image, WORST_PHOTOS, GRAY)
     (out / "metrics.md").write_text(f"Data: `{args.data}`, protocol `{args.protocol}`\n\n{table}\n{notes}\n{worst}")
     if grid:
-        comparison_grid(grid, ["gray", *map(display_name, args.models), "ground truth"], out / "grid.png")
+        comparison_grid(grid, ["gray", *map(display_name, models), "ground truth"], out / "grid.png")
     bar_chart(results, out / "bars.png", GRAY)
     print(table + notes)
     return 0
