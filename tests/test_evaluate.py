@@ -97,6 +97,15 @@ def test_update_adds_and_replaces_models_as_a_full_run_would_write_them(eval_fol
     assert "earlier run" in capsys.readouterr().err
 
 
+def test_results_name_data_under_the_home_folder_with_a_tilde():
+    from pathlib import Path
+
+    from colorize_hub.evaluation.earlier_results import shown_path
+
+    assert shown_path(Path.home() / "colorize-data" / "val") == shown_path("~/colorize-data/val") == "~/colorize-data/val"
+    assert shown_path("../shared/data/eval/kodak24") == "../shared/data/eval/kodak24"
+
+
 def test_semantic_top1_for_files_named_by_imagenet_wnid(tiny_checkpoint, tmp_path):
     Image.fromarray(data.chelsea()).save(tmp_path / "n02123045_tabby.png")  # a tabby cat
     results, grid = evaluate([str(tiny_checkpoint)], tmp_path, protocol="ct2-256", render_size=64, grid_images=1)

@@ -21,8 +21,9 @@ def load_earlier(out: Path, data: str, protocol: str, render_size: int | None, i
         raise ColorizationError(f"--update needs an earlier run in {out} (metrics.json and per_image.csv); "
                                 "run once without --update first.")
     earlier = json.loads(metrics.read_text())
-    asked = {"data": str(data), "protocol": protocol, "render_size": render_size}
+    asked = {"data": shown_path(data), "protocol": protocol, "render_size": render_size}
     found = {key: earlier.get(key) for key in asked}
+    found["data"] = shown_path(found["data"] or "")
     found_images = earlier["results"]["gray"]["images"]
     if found != asked or found_images != images:
         raise ColorizationError(f"{out} holds a run with {found} on {found_images} photos, not {asked} on {images}: "
@@ -30,6 +31,13 @@ def load_earlier(out: Path, data: str, protocol: str, render_size: int | None, i
     with per_image.open(newline="") as file:
         rows = [{key: _number(value) for key, value in row.items()} for row in csv.DictReader(file)]
     return earlier["results"], rows
+
+
+def shown_path(path: str | Path) -> str:
+    """A data folder as results name it: under the home folder as `~/...`, so results read the same on every machine."""
+    expanded = Path(path).expanduser()
+    home = Path.home()
+    return "~/" + str(expanded.relative_to(home)) if expanded.is_relative_to(home) and expanded != home else str(path)
 
 
 def _number(text: str):
