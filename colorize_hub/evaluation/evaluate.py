@@ -131,14 +131,15 @@ def main(argv: list[str] | None = None) -> int:
             grid = evaluate(models, args.data, args.protocol, args.render_size, args.grid_images, args.grid_images)[1]
     out.mkdir(parents=True, exist_ok=True)
     not_available = {k: f"n/a: {v}" for k, v in perceptual.reasons.items() if v}
-    meta = {"data": shown_path(args.data), "protocol": args.protocol, "render_size": args.render_size,
+    data_name = shown_path(args.data)
+    meta = {"data": data_name, "protocol": args.protocol, "render_size": args.render_size,
             "not_available": not_available}
     (out / "metrics.json").write_text(json.dumps({**meta, "results": results}, indent=2))
     table = markdown_table(results, GRAY)
     notes = "".join(f"- {k.upper()}: {v}\n" for k, v in not_available.items())
     write_per_image_csv(per_image, out / "per_image.csv")
     worst = worst_photos(per_image, WORST_PHOTOS, GRAY)
-    (out / "metrics.md").write_text(f"Data: `{shown_path(args.data)}`, protocol `{args.protocol}`\n\n{table}\n{notes}\n{worst}")
+    (out / "metrics.md").write_text(f"Data: `{data_name}`, protocol `{args.protocol}`\n\n{table}\n{notes}\n{worst}")
     if grid:
         comparison_grid(grid, ["gray", *map(display_name, models), "ground truth"], out / "grid.png")
     bar_chart(results, out / "bars.png", GRAY)

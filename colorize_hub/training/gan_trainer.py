@@ -79,8 +79,9 @@ class GanTrainer(ColorizationTrainer):
             judged = self.discriminator(lightness, fake_ab).logits.float()
             adversarial = F.binary_cross_entropy_with_logits(judged, torch.ones_like(judged))
             loss = adversarial + self.lambda_l1 * reconstruction
-            semantic = self.semantic_loss(lightness, fake_ab, real_ab) if self.semantic_loss is not None else None
-            if semantic is not None:
+            semantic = None
+            if self.semantic_loss is not None:
+                semantic = self.semantic_loss(lightness, fake_ab, real_ab)
                 loss = loss + self.semantic_weight * semantic
         if self.args.gradient_accumulation_steps > 1:
             loss = loss / self.args.gradient_accumulation_steps
