@@ -12,6 +12,7 @@ from pathlib import Path
 from colorize_hub import ColorizationImageProcessor, load_colorizer
 from colorize_hub.evaluation.calibration import calibrate_chroma_gain
 from colorize_hub.evaluation.evaluate import GRAY, evaluate
+from colorize_hub.pipeline import PRECISIONS
 from colorize_hub.publishing.model_card import description_of, export_checkpoint, load_summary, write_model_card
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,8 @@ def main() -> None:
     parser.add_argument("--config-overrides", default=None, metavar="JSON",
                         help="set config.json fields of the checkpoint, e.g. '{\"hint_trained_size\": 128}' for a run "
                              "that predates the field")
+    parser.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                        help="of the forward pass in calibration and evaluation (fp32: the same choice on every CPU)")
     parser.add_argument("--note", action="append", default=[],
                         help="a line for the card's training section (e.g. how an interrupted run was continued)")
     args = parser.parse_args()
@@ -63,7 +66,8 @@ def main() -> None:
         (destination / "training_summary.json").write_text(json.dumps(summary, indent=2))
     calibration = None
     if args.calibrate:
-        calibration = calibrate_chroma_gain(str(destination), args.calibrate, psnr_tolerance=args.psnr_tolerance)
+        calibration = calibrate_chroma_gain(str(destination), args.calibrate, psnr_tolerance=args.psnr_tolerance,
+                                            precision=args.precision)
         if calibration["annealed_temperature"] is not None:
             set_config_fields(destination, {"annealed_temperature": calibration["annealed_temperature"]})
         processor = ColorizationImageProcessor.from_pretrained(destination)
@@ -78,7 +82,7 @@ def main() -> None:
               f"(chosen on {args.calibrate})")
     evaluations = {}
     for folder in args.eval:
-        results, _ = evaluate([str(destination)], folder, args.protocol)
+        results, _ = evaluate([str(destination)], folder, args.protocol, precision=args.precision)
         evaluations[f"{Path(folder).name} ({args.protocol})"] = {"model": results[str(destination)], "gray": results[GRAY]}
     if evaluations:
         (destination / "evaluation.json").write_text(json.dumps(evaluations, indent=2))

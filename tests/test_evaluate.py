@@ -97,6 +97,38 @@ def test_update_adds_and_replaces_models_as_a_full_run_would_write_them(eval_fol
     assert "earlier run" in capsys.readouterr().err
 
 
+def test_evaluation_runs_in_fp32_unless_asked_and_updates_only_in_the_same_precision(eval_folder, tiny_checkpoint,
+                                                                                    tmp_path, capsys, monkeypatch):
+    from colorize_hub.evaluation import evaluate as evaluate_module
+
+    precisions = []
+    real_colorize = evaluate_module.colorize
+
+    def recording_colorize(*args, **kwargs):
+        precisions.append(kwargs["precision"])
+        return real_colorize(*args, **kwargs)
+
+    monkeypatch.setattr(evaluate_module, "colorize", recording_colorize)
+    out = tmp_path / "results"
+    common = ["evaluate", "--data", str(eval_folder), "--render-size", "64", "--grid-images", "0", "--max-images", "1",
+              "--models", str(tiny_checkpoint), "--out", str(out)]
+    assert cli.main(common) == 0
+    assert set(precisions) == {"fp32"}  # the same numbers on a CPU with or without native bf16
+    assert json.loads((out / "metrics.json").read_text())["precision"] == "fp32"
+    assert "fp32" in (out / "metrics.md").read_text().splitlines()[0]
+    precisions.clear()
+    before = (out / "per_image.csv").read_text()
+    assert cli.main([*common, "--update", "--precision", "bf16"]) == 2
+    assert "--precision" in capsys.readouterr().err and (out / "per_image.csv").read_text() == before
+    assert precisions == []
+    metrics = json.loads((out / "metrics.json").read_text())  # a folder written before the field existed: fp32
+    del metrics["precision"]
+    (out / "metrics.json").write_text(json.dumps(metrics))
+    assert cli.main([*common, "--update"]) == 0 and set(precisions) == {"fp32"}
+    assert cli.main([*common[:-2], "--out", str(tmp_path / "bf16"), "--precision", "bf16"]) == 0
+    assert precisions[-1] == "bf16"
+
+
 def test_results_name_data_under_the_home_folder_with_a_tilde():
     from pathlib import Path
 
@@ -181,3 +213,22 @@ def test_calibration_runs_on_a_folder(eval_folder, tiny_checkpoint):
     result = calibrate_chroma_gain(str(tiny_checkpoint), eval_folder, gains=(0.5, 1.0, 1.5), max_images=2)
     assert result["chroma_gain"] in (0.5, 1.0, 1.5) and set(result["table"]) == {0.5, 1.0, 1.5}
     assert result["truth_colourfulness"] > 20
+
+
+def test_calibration_runs_the_model_in_the_precision_asked_fp32_by_default(eval_folder, tiny_checkpoint, monkeypatch):
+    from colorize_hub.evaluation import calibration
+
+    precisions = []
+    real_predict = calibration.predict_ab
+
+    def recording_predict(model, pixel_values, precision="auto", *args):
+        precisions.append(precision)
+        return real_predict(model, pixel_values, precision, *args)
+
+    monkeypatch.setattr(calibration, "predict_ab", recording_predict)
+    result = calibration.calibrate_chroma_gain(str(tiny_checkpoint), eval_folder, gains=(1.0,), max_images=1,
+                                               temperatures=(0.38,))
+    assert set(precisions) == {"fp32"} and result["precision"] == "fp32"
+    calibration.calibrate_chroma_gain(str(tiny_checkpoint), eval_folder, gains=(1.0,), max_images=1,
+                                      temperatures=(0.38,), precision="bf16")
+    assert precisions[-1] == "bf16"

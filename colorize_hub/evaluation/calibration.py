@@ -34,10 +34,11 @@ def temperatures_of(model, temperatures=DEFAULT_TEMPERATURES) -> tuple:
 
 
 def gain_table(model, data, protocol: str = "short-side-256", gains=DEFAULT_GAINS, max_images: int | None = None,
-               temperatures=DEFAULT_TEMPERATURES):
+               temperatures=DEFAULT_TEMPERATURES, precision: str = "fp32"):
     """{(temperature, gain): (mean PSNR, mean CF)}, the gray PSNR and the ground-truth CF.
 
-    temperature is None for models without one. One forward pass per image and temperature.
+    temperature is None for models without one. One forward pass per image and temperature, in `precision`
+    (fp32 by default, as `colorize-hub evaluate` measures, so the choice is the same on every CPU).
     """
     model, processor = as_colorizer(model)
     temperatures = temperatures_of(model, temperatures)
@@ -54,7 +55,7 @@ def gain_table(model, data, protocol: str = "short-side-256", gains=DEFAULT_GAIN
             for temperature in temperatures:
                 if temperature is not None:
                     model.config.annealed_temperature = temperature
-                ab = predict_ab(model, inputs["pixel_values"])
+                ab = predict_ab(model, inputs["pixel_values"], precision)
                 for gain in gains:
                     output = processor.post_process_colorization(ab, inputs["original_lightness"], saturation=gain)[0]
                     output = to_tensor(output)
@@ -78,16 +79,16 @@ def choose_gain(table: dict, gray_psnr: float, truth_cf: float, psnr_tolerance: 
 @torch.inference_mode()
 def calibrate_chroma_gain(model, data, protocol: str = "short-side-256", gains=DEFAULT_GAINS,
                           max_images: int | None = None, psnr_tolerance: float = 0.0,
-                          temperatures=DEFAULT_TEMPERATURES) -> dict:
+                          temperatures=DEFAULT_TEMPERATURES, precision: str = "fp32") -> dict:
     """Returns {"chroma_gain", "annealed_temperature" (None for models without one), "table" (gain -> (PSNR, CF)
     at the chosen temperature), "tables" (every temperature), "gray_psnr", "truth_colourfulness",
     "psnr_tolerance", "data", "protocol"}; gains are relative to the processor's current chroma_gain."""
-    table, gray_psnr, truth_cf = gain_table(model, data, protocol, gains, max_images, temperatures)
+    table, gray_psnr, truth_cf = gain_table(model, data, protocol, gains, max_images, temperatures, precision)
     temperature, gain = choose_gain(table, gray_psnr, truth_cf, psnr_tolerance)
     tables = {str(t): {g: table[(t, g)] for g in gains} for t in dict.fromkeys(t for t, _ in table)}
     return {"chroma_gain": gain, "annealed_temperature": temperature, "table": tables[str(temperature)],
             "tables": tables, "gray_psnr": gray_psnr, "truth_colourfulness": truth_cf,
-            "psnr_tolerance": psnr_tolerance, "data": str(data), "protocol": protocol}
+            "psnr_tolerance": psnr_tolerance, "data": str(data), "protocol": protocol, "precision": precision}
 
 
 def equal_colour_settings(tables: dict, reference: str, target_cf: float) -> list[dict]:

@@ -3,8 +3,9 @@
 A new release of one checkpoint should not cost a re-run of every other one (on a 2-core CPU the MiniPlaces and
 Tiny ImageNet tables take hours). The updated models' means and per-photo rows replace theirs; the other models'
 rows are kept exactly as they were written (per_image.csv stores full-precision floats), so the folder reads as a
-full run of the same command would have written it. Only a folder made with the same data, protocol, render size
-and number of photos can be updated.
+full run of the same command would have written it. Only a folder made with the same data, protocol, render size,
+number of photos and precision can be updated (a folder written before the precision was recorded was
+written in fp32).
 """
 
 import csv
@@ -14,20 +15,23 @@ from pathlib import Path
 from ..errors import ColorizationError
 
 
-def load_earlier(out: Path, data: str, protocol: str, render_size: int | None, images: int) -> tuple[dict, list[dict]]:
+def load_earlier(out: Path, data: str, protocol: str, render_size: int | None, images: int,
+                 precision: str = "fp32") -> tuple[dict, list[dict]]:
     """(results, per-photo rows) of the run that wrote `out`; refuses one made with other settings."""
     metrics, per_image = out / "metrics.json", out / "per_image.csv"
     if not (metrics.is_file() and per_image.is_file()):
         raise ColorizationError(f"--update needs an earlier run in {out} (metrics.json and per_image.csv); "
                                 "run once without --update first.")
     earlier = json.loads(metrics.read_text())
-    asked = {"data": shown_path(data), "protocol": protocol, "render_size": render_size}
+    asked = {"data": shown_path(data), "protocol": protocol, "render_size": render_size, "precision": precision}
     found = {key: earlier.get(key) for key in asked}
+    found["precision"] = found["precision"] or "fp32"
     found["data"] = shown_path(found["data"] or "")
     found_images = earlier["results"]["gray"]["images"]
     if found != asked or found_images != images:
         raise ColorizationError(f"{out} holds a run with {found} on {found_images} photos, not {asked} on {images}: "
-                                "use the same --data, --protocol, --render-size and --max-images, or another --out.")
+                                "use the same --data, --protocol, --render-size, --max-images and --precision, "
+                                "or another --out.")
     with per_image.open(newline="") as file:
         rows = [{key: _number(value) for key, value in row.items()} for row in csv.DictReader(file)]
     return earlier["results"], rows

@@ -6,6 +6,9 @@ has every photo's metrics, and metrics.md names the photos where each model fall
 
 Protocols: `short-side-256` (resize so the shorter side is 256), `ct2-256` (centre crop to a square, resize to
 256x256: the protocol of the published ImageNet tables), `native` (as stored).
+
+Precision: fp32 by default, so a table reads the same on every CPU; `--precision auto` runs the models as
+`colorize()` does by default (bf16 where the CPU runs it natively: faster, and a few hundredths of a dB apart).
 """
 
 import argparse
@@ -29,7 +32,7 @@ from .metrics import colourfulness, psnr
 from .protocol import PROTOCOLS, gray_image, load_protocol_image, to_tensor
 from ..image_decoding import image_files
 from .perceptual import PerceptualMetrics
-from ..pipeline import colorize
+from ..pipeline import PRECISIONS, colorize
 
 logger = logging.getLogger(__name__)
 GRAY = "gray"
@@ -57,11 +60,11 @@ def summarize(rows: list[dict]) -> dict[str, float]:
 
 def evaluate(models: list[str], data: str | Path, protocol: str = "short-side-256", render_size: int | None = None,
              max_images: int | None = None, grid_images: int = 0, perceptual: PerceptualMetrics | None = None,
-             per_image: list | None = None):
+             per_image: list | None = None, precision: str = "fp32"):
     """Returns ({row name: mean metrics}, grid rows). The gray row comes first; top-1 where names carry wnids.
 
     `per_image`, when given a list, receives one row per photo and model: {"image", "model", the metrics,
-    "psnr_minus_gray"}, so the photos behind a mean can be found.
+    "psnr_minus_gray"}, so the photos behind a mean can be found. `precision` is that of `colorize()`.
     """
     files = image_files(data)[:max_images]
     names = [GRAY, *map(str, models)]
@@ -73,7 +76,8 @@ def evaluate(models: list[str], data: str | Path, protocol: str = "short-side-25
         truth_image = load_protocol_image(path, protocol)
         truth = to_tensor(truth_image)
         outputs = [gray_image(truth_image)]
-        outputs += [colorize(truth_image, model=model, render_size=render_size) for model in models]
+        outputs += [colorize(truth_image, model=model, render_size=render_size, precision=precision)
+                    for model in models]
         truth_top1 = semantic.top1(truth) == label if scored else None
         for name, output_image in zip(names, outputs):
             output = to_tensor(output_image)
@@ -110,36 +114,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid-images", type=int, default=4, help="images in the comparison grid")
     parser.add_argument("--out", required=True,
                         help="folder for metrics.json, metrics.md, per_image.csv, grid.png, bars.png")
+    parser.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                        help="of the models' forward pass: fp32 (default) reads the same on every CPU; auto/bf16 are "
+                             "faster where the CPU runs bf16 natively (AMX)")
     parser.add_argument("--update", action="store_true",
                         help="evaluate only --models and replace their rows in the earlier results in --out (made with "
-                             "the same data, protocol, render size and --max-images); the other models' rows stay")
+                             "the same data, protocol, render size, --max-images and precision); the other models' rows "
+                             "stay")
     args = parser.parse_args(argv)
     out = Path(args.out)
     earlier = None
     if args.update:
         images = len(image_files(args.data)[:args.max_images])
-        earlier = load_earlier(out, args.data, args.protocol, args.render_size, images)
+        earlier = load_earlier(out, args.data, args.protocol, args.render_size, images, args.precision)
     perceptual = PerceptualMetrics()
     per_image: list[dict] = []
     results, grid = evaluate(args.models, args.data, args.protocol, args.render_size, args.max_images,
-                             0 if earlier else args.grid_images, perceptual, per_image)
+                             0 if earlier else args.grid_images, perceptual, per_image, args.precision)
     models = args.models
     if earlier:
         results, per_image = merge(*earlier, results, per_image)
         models = [name for name in results if name != GRAY]
         if args.grid_images:  # the grid shows every model: redraw it from its few photos
-            grid = evaluate(models, args.data, args.protocol, args.render_size, args.grid_images, args.grid_images)[1]
+            grid = evaluate(models, args.data, args.protocol, args.render_size, args.grid_images, args.grid_images,
+                                precision=args.precision)[1]
     out.mkdir(parents=True, exist_ok=True)
     not_available = {k: f"n/a: {v}" for k, v in perceptual.reasons.items() if v}
     data_name = shown_path(args.data)
     meta = {"data": data_name, "protocol": args.protocol, "render_size": args.render_size,
-            "not_available": not_available}
+            "precision": args.precision, "not_available": not_available}
     (out / "metrics.json").write_text(json.dumps({**meta, "results": results}, indent=2))
     table = markdown_table(results, GRAY)
     notes = "".join(f"- {k.upper()}: {v}\n" for k, v in not_available.items())
     write_per_image_csv(per_image, out / "per_image.csv")
     worst = worst_photos(per_image, WORST_PHOTOS, GRAY)
-    (out / "metrics.md").write_text(f"Data: `{data_name}`, protocol `{args.protocol}`\n\n{table}\n{notes}\n{worst}")
+    heading = f"Data: `{data_name}`, protocol `{args.protocol}`, {args.precision}"
+    (out / "metrics.md").write_text(f"{heading}\n\n{table}\n{notes}\n{worst}")
     if grid:
         comparison_grid(grid, ["gray", *map(display_name, models), "ground truth"], out / "grid.png")
     bar_chart(results, out / "bars.png", GRAY)
