@@ -24,6 +24,14 @@ def test_card_names_each_source_of_a_mix_its_share_and_their_licences(tmp_path):
     assert str(Path.home()) + "/" not in card and "~/data/miniplaces/train" in card
 
 
+def test_card_keeps_the_notes_of_every_earlier_run_under_that_run(tmp_path):
+    first = dict(SUMMARY, notes=["released because it beat the one before"])
+    summary = dict(SUMMARY, notes=["the final run's note"], earlier_runs=[first])
+    card = write_model_card(tmp_path, "colorizer-test", summary, "A test model.").read_text()
+    run_1, final = card.split("Final run:")
+    assert "- released because it beat the one before" in run_1 and "- the final run's note" in final
+
+
 def test_card_of_an_unknown_folder_says_where_its_images_came_from(tmp_path):
     summary = dict(SUMMARY, train_data="/photos/mine", train_weights=None, notes=[])
     summary.pop("images_seen")

@@ -103,6 +103,11 @@ def run_lines(run: dict) -> str:
     )
 
 
+def note_lines(run: dict) -> str:
+    """Markdown bullets: what a run's release noted (why it was released, how an interruption was handled)."""
+    return "".join(f"- {note}\n" for note in run.get("notes", []))
+
+
 def write_model_card(folder: str | Path, repo_name: str, summary: dict, description: str,
                      evaluations: dict[str, dict] | None = None, calibration: dict | None = None) -> Path:
     """README.md with Hub metadata, how to use it, how it was trained and what it scores."""
@@ -136,11 +141,11 @@ def write_model_card(folder: str | Path, repo_name: str, summary: dict, descript
            f"colorize_hub.suggest_colours(\"old_photo.jpg\", 120, 80, model=\"{repo_name}\")  # likely colours there\n"
            if takes_hints_file(folder) else "") + "```",
         "## Training\n\n"
-        + "".join(f"Run {index} (the next run starts from its weights):\n\n{run_lines(run)}\n"
+        + "".join(f"Run {index} (the next run starts from its weights):\n\n{run_lines(run)}{note_lines(run)}\n"
                   for index, run in enumerate(summary.get("earlier_runs", []), start=1))
         + ("Final run:\n\n" if summary.get("earlier_runs") else "")
         + f"{run_lines(summary)}- parameters: {summary['parameters'] / 1e6:.2f} M\n"
-        + "".join(f"- {note}\n" for note in summary.get("notes", []))
+        + note_lines(summary)
         + f"\n{dev_line}",
     ]
     if calibration:
