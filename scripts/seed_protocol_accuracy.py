@@ -47,7 +47,8 @@ def main() -> None:
     for path in files:
         truth_image = load_protocol_image(path, "native")
         truth = to_tensor(truth_image)
-        outputs = [gray_image(truth_image), *(colorize(truth_image, model=model) for model in args.models)]
+        outputs = [gray_image(truth_image),  # fp32, as `colorize-hub evaluate` measures
+                   *(colorize(truth_image, model=model, precision="fp32") for model in args.models)]
         pixel_count = truth.shape[-2] * truth.shape[-1]
         for name, output in zip(names, outputs):
             matched[name] += palette_accuracy(to_tensor(output), truth, centres) * pixel_count
