@@ -174,6 +174,17 @@ def test_chroma_gain_is_the_most_natural_one_that_keeps_psnr_above_gray():
     assert choose_gain(table, gray_psnr=22.5, truth_cf=40.0, psnr_tolerance=0.5) == 1.2  # 22.4 is within 0.5 dB
 
 
+def test_psnr_at_colourfulness_interpolates_one_temperature_and_says_when_out_of_reach():
+    from colorize_hub.evaluation.calibration import psnr_at_colourfulness
+
+    table = {(0.5, 1.0): (23.0, 20.0), (0.5, 1.2): (22.0, 30.0), (0.7, 1.0): (30.0, 25.0)}
+    assert psnr_at_colourfulness(table, 0.5, 25.0) == pytest.approx(22.5)
+    assert psnr_at_colourfulness(table, 0.5, 20.0) == pytest.approx(23.0)
+    assert psnr_at_colourfulness(table, 0.5, 31.0) is None  # more colour than the gains searched give
+    regression = {(None, 1.0): (23.0, 20.0), (None, 1.4): (21.0, 28.0)}
+    assert psnr_at_colourfulness(regression, None, 24.0) == pytest.approx(22.0)
+
+
 def test_temperatures_are_compared_at_the_gain_where_the_reference_set_has_the_same_colour():
     from colorize_hub.evaluation.calibration import equal_colour_settings
 

@@ -91,6 +91,14 @@ def calibrate_chroma_gain(model, data, protocol: str = "short-side-256", gains=D
             "psnr_tolerance": psnr_tolerance, "data": str(data), "protocol": protocol, "precision": precision}
 
 
+def psnr_at_colourfulness(table: dict, temperature, target_cf: float) -> float | None:
+    """PSNR of a gain_table at `temperature`, interpolated (linearly in CF) where its colourfulness reaches
+    `target_cf`; None when the gains searched do not reach it. Compares two checkpoints at equal colour."""
+    points = sorted(table[key][::-1] for key in table if key[0] == temperature)  # (CF, PSNR), CF rising
+    cfs, psnrs = zip(*points)
+    return float(np.interp(target_cf, cfs, psnrs)) if cfs[0] <= target_cf <= cfs[-1] else None
+
+
 def equal_colour_settings(tables: dict, reference: str, target_cf: float) -> list[dict]:
     """Compare temperatures at equal colour: for each temperature, the gain at which the `reference` set's CF
     reaches `target_cf` (linear between the gains searched), and every set's (PSNR - gray, CF) at that gain.
