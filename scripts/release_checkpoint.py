@@ -12,6 +12,7 @@ from pathlib import Path
 from colorize_hub import ColorizationImageProcessor, load_colorizer
 from colorize_hub.evaluation.calibration import calibrate_chroma_gain
 from colorize_hub.evaluation.evaluate import GRAY, evaluate
+from colorize_hub.evaluation.protocol import MEASURED_PRECISION
 from colorize_hub.pipeline import PRECISIONS
 from colorize_hub.publishing.model_card import description_of, export_checkpoint, load_summary, write_model_card
 
@@ -43,7 +44,7 @@ def main() -> None:
     parser.add_argument("--config-overrides", default=None, metavar="JSON",
                         help="set config.json fields of the checkpoint, e.g. '{\"hint_trained_size\": 128}' for a run "
                              "that predates the field")
-    parser.add_argument("--precision", choices=PRECISIONS, default="fp32",
+    parser.add_argument("--precision", choices=PRECISIONS, default=MEASURED_PRECISION,
                         help="of the forward pass in calibration and evaluation (fp32: the same choice on every CPU)")
     parser.add_argument("--note", action="append", default=[],
                         help="a line for the card's training section (e.g. how an interrupted run was continued)")

@@ -17,7 +17,7 @@ import time
 import torch
 
 from colorize_hub import colorize
-from colorize_hub.evaluation.protocol import gray_image, load_protocol_image, to_tensor
+from colorize_hub.evaluation.protocol import MEASURED_PRECISION, gray_image, load_protocol_image, to_tensor
 from colorize_hub.evaluation.rgb_palette_accuracy import (KMEANS_SEED, PALETTE_SIZE, fit_rgb_palette,
                                                           palette_accuracy, photo_pixels)
 from colorize_hub.image_decoding import image_files
@@ -47,8 +47,8 @@ def main() -> None:
     for path in files:
         truth_image = load_protocol_image(path, "native")
         truth = to_tensor(truth_image)
-        outputs = [gray_image(truth_image),  # fp32, as `colorize-hub evaluate` measures
-                   *(colorize(truth_image, model=model, precision="fp32") for model in args.models)]
+        outputs = [gray_image(truth_image),
+                   *(colorize(truth_image, model=model, precision=MEASURED_PRECISION) for model in args.models)]
         pixel_count = truth.shape[-2] * truth.shape[-1]
         for name, output in zip(names, outputs):
             matched[name] += palette_accuracy(to_tensor(output), truth, centres) * pixel_count

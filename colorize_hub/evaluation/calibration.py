@@ -21,7 +21,7 @@ from ..loading import as_colorizer
 from ..pipeline import predict_ab
 from ..models import classifies_colours
 from .metrics import colourfulness, psnr
-from .protocol import gray_image, load_protocol_image, to_tensor
+from .protocol import MEASURED_PRECISION, gray_image, load_protocol_image, to_tensor
 from ..image_decoding import image_files
 
 DEFAULT_GAINS = tuple(round(0.5 + 0.05 * i, 2) for i in range(23))  # 0.5 ... 1.6
@@ -34,7 +34,7 @@ def temperatures_of(model, temperatures=DEFAULT_TEMPERATURES) -> tuple:
 
 
 def gain_table(model, data, protocol: str = "short-side-256", gains=DEFAULT_GAINS, max_images: int | None = None,
-               temperatures=DEFAULT_TEMPERATURES, precision: str = "fp32"):
+               temperatures=DEFAULT_TEMPERATURES, precision: str = MEASURED_PRECISION):
     """{(temperature, gain): (mean PSNR, mean CF)}, the gray PSNR and the ground-truth CF.
 
     temperature is None for models without one. One forward pass per image and temperature, in `precision`
@@ -79,7 +79,7 @@ def choose_gain(table: dict, gray_psnr: float, truth_cf: float, psnr_tolerance: 
 @torch.inference_mode()
 def calibrate_chroma_gain(model, data, protocol: str = "short-side-256", gains=DEFAULT_GAINS,
                           max_images: int | None = None, psnr_tolerance: float = 0.0,
-                          temperatures=DEFAULT_TEMPERATURES, precision: str = "fp32") -> dict:
+                          temperatures=DEFAULT_TEMPERATURES, precision: str = MEASURED_PRECISION) -> dict:
     """Returns {"chroma_gain", "annealed_temperature" (None for models without one), "table" (gain -> (PSNR, CF)
     at the chosen temperature), "tables" (every temperature), "gray_psnr", "truth_colourfulness",
     "psnr_tolerance", "data", "protocol"}; gains are relative to the processor's current chroma_gain."""

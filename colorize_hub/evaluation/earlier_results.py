@@ -13,10 +13,11 @@ import json
 from pathlib import Path
 
 from ..errors import ColorizationError
+from .protocol import MEASURED_PRECISION
 
 
 def load_earlier(out: Path, data: str, protocol: str, render_size: int | None, images: int,
-                 precision: str = "fp32") -> tuple[dict, list[dict]]:
+                 precision: str = MEASURED_PRECISION) -> tuple[dict, list[dict]]:
     """(results, per-photo rows) of the run that wrote `out`; refuses one made with other settings."""
     metrics, per_image = out / "metrics.json", out / "per_image.csv"
     if not (metrics.is_file() and per_image.is_file()):
@@ -25,7 +26,7 @@ def load_earlier(out: Path, data: str, protocol: str, render_size: int | None, i
     earlier = json.loads(metrics.read_text())
     asked = {"data": shown_path(data), "protocol": protocol, "render_size": render_size, "precision": precision}
     found = {key: earlier.get(key) for key in asked}
-    found["precision"] = found["precision"] or "fp32"
+    found["precision"] = found["precision"] or MEASURED_PRECISION
     found["data"] = shown_path(found["data"] or "")
     found_images = earlier["results"]["gray"]["images"]
     if found != asked or found_images != images:

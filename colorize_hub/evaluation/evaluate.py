@@ -29,7 +29,7 @@ from .report import (bar_chart, comparison_grid, display_name, markdown_table, w
                                 write_per_image_csv)
 from .earlier_results import load_earlier, merge, shown_path
 from .metrics import colourfulness, psnr
-from .protocol import PROTOCOLS, gray_image, load_protocol_image, to_tensor
+from .protocol import MEASURED_PRECISION, PROTOCOLS, gray_image, load_protocol_image, to_tensor
 from ..image_decoding import image_files
 from .perceptual import PerceptualMetrics
 from ..pipeline import PRECISIONS, colorize
@@ -60,7 +60,7 @@ def summarize(rows: list[dict]) -> dict[str, float]:
 
 def evaluate(models: list[str], data: str | Path, protocol: str = "short-side-256", render_size: int | None = None,
              max_images: int | None = None, grid_images: int = 0, perceptual: PerceptualMetrics | None = None,
-             per_image: list | None = None, precision: str = "fp32"):
+             per_image: list | None = None, precision: str = MEASURED_PRECISION):
     """Returns ({row name: mean metrics}, grid rows). The gray row comes first; top-1 where names carry wnids.
 
     `per_image`, when given a list, receives one row per photo and model: {"image", "model", the metrics,
@@ -114,13 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid-images", type=int, default=4, help="images in the comparison grid")
     parser.add_argument("--out", required=True,
                         help="folder for metrics.json, metrics.md, per_image.csv, grid.png, bars.png")
-    parser.add_argument("--precision", choices=PRECISIONS, default="fp32",
+    parser.add_argument("--precision", choices=PRECISIONS, default=MEASURED_PRECISION,
                         help="of the models' forward pass: fp32 (default) reads the same on every CPU; auto/bf16 are "
                              "faster where the CPU runs bf16 natively (AMX)")
     parser.add_argument("--update", action="store_true",
-                        help="evaluate only --models and replace their rows in the earlier results in --out (made with "
-                             "the same data, protocol, render size, --max-images and precision); the other models' rows "
-                             "stay")
+                        help="evaluate only --models and replace their rows in the earlier results in --out (made "
+                             "with the same data, protocol, render size, --max-images and precision); the other "
+                             "models' rows stay")
     args = parser.parse_args(argv)
     out = Path(args.out)
     earlier = None
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         models = [name for name in results if name != GRAY]
         if args.grid_images:  # the grid shows every model: redraw it from its few photos
             grid = evaluate(models, args.data, args.protocol, args.render_size, args.grid_images, args.grid_images,
-                                precision=args.precision)[1]
+                            precision=args.precision)[1]
     out.mkdir(parents=True, exist_ok=True)
     not_available = {k: f"n/a: {v}" for k, v in perceptual.reasons.items() if v}
     data_name = shown_path(args.data)

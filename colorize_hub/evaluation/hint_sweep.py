@@ -19,7 +19,7 @@ from ..image_decoding import image_files
 from ..loading import as_colorizer
 from ..pipeline import colorize
 from .metrics import colourfulness, psnr
-from .protocol import gray_image, load_protocol_image, to_tensor
+from .protocol import MEASURED_PRECISION, gray_image, load_protocol_image, to_tensor
 
 HINT_COUNTS = (0, 1, 2, 5, 10, 20, 50)
 
@@ -65,11 +65,11 @@ def hint_sweep(model, data, counts=HINT_COUNTS, protocol: str = "short-side-256"
         gray_psnr = psnr(to_tensor(gray_image(truth_image)), truth).item()
         points = truth_hints(truth_image, max(counts), index, processor.render_size)
         for count in counts:
-            output = colorize(truth_image, model=model, hints=points[:count], precision="fp32")
+            output = colorize(truth_image, model=model, hints=points[:count], precision=MEASURED_PRECISION)
             rows[count].append({**scores(output, truth, gray_psnr), "errors": ab_errors(output, points[:count])})
         if twin is not None:
-            twin_rows.append({**scores(colorize(truth_image, model=twin, precision="fp32"), truth, gray_psnr),
-                              "errors": []})
+            twin_output = colorize(truth_image, model=twin, precision=MEASURED_PRECISION)
+            twin_rows.append({**scores(twin_output, truth, gray_psnr), "errors": []})
     results = {count: summary(rows[count]) for count in counts}
     if twin is not None:
         results["twin"] = summary(twin_rows)

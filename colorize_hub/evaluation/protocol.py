@@ -14,6 +14,8 @@ from PIL import Image
 from ..color import lab_to_rgb, rgb_to_lab
 
 PROTOCOLS = ("short-side-256", "ct2-256", "native")
+# measurements run the models in fp32: bf16 (colorize()'s "auto" on AMX CPUs) would make them depend on the CPU
+MEASURED_PRECISION = "fp32"
 
 
 def load_protocol_image(path: Path, protocol: str) -> Image.Image:
