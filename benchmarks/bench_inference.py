@@ -4,15 +4,21 @@ Per checkpoint, each in a fresh subprocess (clean peak RSS): end-to-end `coloriz
 -> full-resolution merge) on 512x384, 1024x768 and 2048x1536 inputs at render sizes 256 and 512; forward-only
 latency, in PyTorch and in ONNX Runtime (the checkpoint exported by `colorize-hub export`); batch throughput;
 parameter count; peak RSS. Median of --repeats runs after a warm-up. Then the speed-up target measured
-interleaved (see `bench_interleaved`), which a noisy machine cannot skew towards one checkpoint. Writes
-benchmarks/results/inference.{md,json}.
+interleaved (see `bench_interleaved`), which a noisy machine cannot skew towards one checkpoint, with the anchor
+in the same precision as the models. Writes benchmarks/results/inference.{md,json}.
 
     python benchmarks/bench_inference.py [--checkpoints NAME ...] [--repeats 5] [--threads N]
+    python benchmarks/bench_inference.py --interleaved-only [--rounds 60] [--precision fp32] [--isa avx2]
+
+`--isa avx2` measures the AVX2-only case on a CPU that has more: oneDNN and PyTorch's own kernels are held to
+AVX2 (ONEDNN_MAX_CPU_ISA, ATEN_CPU_CAPABILITY) and everything runs in fp32, as colorize() does on such a CPU.
 """
 
 import argparse
+import contextlib
 import io
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -26,6 +32,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent
 INPUT_SIZES = [(512, 384), (1024, 768), (2048, 1536)]
 RENDER_SIZES = [256, 512]
+ISA_LIMITS = {"avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}}  # environment per --isa
 
 
 def median_seconds(function, repeats: int) -> float:
@@ -47,11 +54,20 @@ def test_photo(width: int, height: int) -> bytes:
     return buffer.getvalue()
 
 
-def colorize_jpeg(name: str, encoded: bytes, render: int | None = None):
+def colorize_jpeg(name: str, encoded: bytes, render: int | None = None, precision: str = "auto"):
     """One end-to-end colorize() of a JPEG held in memory: decode, render, full-resolution merge."""
     import colorize_hub
 
-    return colorize_hub.colorize(Image.open(io.BytesIO(encoded)), model=name, render_size=render)
+    return colorize_hub.colorize(Image.open(io.BytesIO(encoded)), model=name, render_size=render, precision=precision)
+
+
+def anchor_precision(precision: str):
+    """A context that runs the anchor as colorize(precision=...) runs the models: bf16 autocast exactly where
+    predict_ab uses it, float32 otherwise."""
+    from colorize_hub.pipeline import use_bf16
+
+    bf16 = use_bf16(torch.device("cpu"), precision)
+    return torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
 
 
 def eccv16_anchor() -> tuple[torch.nn.Module, torch.Tensor]:
@@ -135,18 +151,29 @@ def all_loaded_rss() -> dict:
     return {"loaded": loaded, "after_one_colorization_each": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def bench_interleaved(names: list[str], rounds: int) -> dict:
+def bench_interleaved(names: list[str], rounds: int, precision: str = "auto") -> dict:
     """The speed-up target, robust to a noisy machine: every round times the ECCV16 forward once and each
     checkpoint's end-to-end 1024x768 @256 colorize() once, in one process, so a burst of noise from elsewhere
-    slows them alike; medians over the rounds, and the ratio of the medians."""
+    slows them alike; medians over the rounds, and the ratio of the medians. The anchor runs in the models'
+    precision (bf16 autocast and channels_last where colorize() uses bf16, as predict_ab does)."""
     import colorize_hub
+    from colorize_hub.hardware import cpu_description
+    from colorize_hub.pipeline import use_bf16
 
     anchor, x = eccv16_anchor()
+    bf16 = use_bf16(torch.device("cpu"), precision)
+    if bf16:
+        anchor, x = anchor.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
     encoded = test_photo(1024, 768)
-    calls = {"ECCV16": lambda: anchor(x)}
+
+    def run_anchor():
+        with anchor_precision(precision):
+            return anchor(x)
+
+    calls = {"ECCV16": run_anchor}
     for name in names:
         colorize_hub.load_colorizer(name)
-        calls[name] = lambda name=name: colorize_jpeg(name, encoded, 256)
+        calls[name] = lambda name=name: colorize_jpeg(name, encoded, 256, precision)
     times = {key: [] for key in calls}
     with torch.inference_mode():
         for call in calls.values():
@@ -157,20 +184,26 @@ def bench_interleaved(names: list[str], rounds: int) -> dict:
                 call()
                 times[key].append(1000 * (time.perf_counter() - start))
     medians = {key: statistics.median(values) for key, values in times.items()}
-    return {"rounds": rounds, "anchor_ms": medians.pop("ECCV16"), "e2e_1024x768_r256_ms": medians}
+    return {"rounds": rounds, "precision": "bf16" if bf16 else "fp32", "cpu": cpu_description(),
+            "kernels": torch.backends.cpu.get_cpu_capability(), "anchor_ms": medians.pop("ECCV16"),
+            "e2e_1024x768_r256_ms": medians}
 
 
-def in_subprocess(call: str, threads: int) -> dict | float:
+def in_subprocess(call: str, threads: int, isa: str | None = None) -> dict | float:
     code = f"import sys, json, torch; sys.path.insert(0, {str(ROOT)!r}); torch.set_num_threads({threads}); " \
            f"import bench_inference as b; print(json.dumps({call}))"
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    environment = {**os.environ, **ISA_LIMITS.get(isa, {})}
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env=environment).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
 def interleaved_markdown(interleaved: dict) -> list[str]:
     anchor = interleaved["anchor_ms"]
+    where = f"{interleaved['cpu']}, kernels {interleaved['kernels']}" if "cpu" in interleaved else "this CPU"
     lines = ["", f"**Speed-up target, interleaved** ({interleaved['rounds']} rounds; each round times the ECCV16 "
-             "forward at 256 once and each checkpoint's end-to-end 1024x768 @256 once, in one process; medians): "
+             "forward at 256 once and each checkpoint's end-to-end 1024x768 @256 once, in one process; medians; "
+             f"{where}; everything in {interleaved.get('precision', 'the precision of colorize()')}): "
              f"ECCV16 **{anchor:.0f} ms**.", "", "| checkpoint | 1024x768 @256 e2e (ms) | speed-up vs ECCV16 | >= 6x |",
              "|---|---|---|---|"]
     for name, ms in interleaved["e2e_1024x768_r256_ms"].items():
@@ -213,18 +246,34 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--out", default=str(ROOT / "results"))
+    parser.add_argument("--interleaved-only", action="store_true", help="only the speed-up target (about a minute)")
+    parser.add_argument("--rounds", type=int, default=60, help="rounds of the interleaved measurement")
+    parser.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                        help="of the models and the anchor alike (auto: bf16 where the CPU runs it natively)")
+    parser.add_argument("--isa", choices=sorted(ISA_LIMITS), help="hold the kernels to this instruction set (fp32)")
     args = parser.parse_args()
     import colorize_hub
 
     names = args.checkpoints or list(colorize_hub.bundled_checkpoints())
-    reference = in_subprocess(f"b.bench_reference({args.repeats})", args.threads)
+    precision = "fp32" if args.isa else args.precision  # no native bf16 below AVX-512
+    if args.interleaved_only:
+        interleaved = in_subprocess(f"b.bench_interleaved({names!r}, {args.rounds}, {precision!r})", args.threads,
+                                    args.isa)
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        suffix = f"_{args.isa}" if args.isa else ""
+        (out / f"interleaved{suffix}.json").write_text(json.dumps({"threads": args.threads, **interleaved}, indent=2))
+        print("\n".join(interleaved_markdown(interleaved)))
+        return
+    reference = in_subprocess(f"b.bench_reference({args.repeats})", args.threads, args.isa)
     results = []
     for name in names:
-        results.append(in_subprocess(f"b.bench_checkpoint({name!r}, {args.repeats})", args.threads))
+        results.append(in_subprocess(f"b.bench_checkpoint({name!r}, {args.repeats})", args.threads, args.isa))
         print(f"{name}: {results[-1]['e2e_1024x768_r256_ms']:.1f} ms end-to-end 1024x768 @256", flush=True)
     # 60 rounds (about 40 s): with 15, one burst of noise on this kind of shared machine could move a median by 10%
-    interleaved = in_subprocess(f"b.bench_interleaved({names!r}, {max(args.repeats, 60)})", args.threads)
-    all_rss = in_subprocess("b.all_loaded_rss()", args.threads)
+    interleaved = in_subprocess(f"b.bench_interleaved({names!r}, {max(args.repeats, args.rounds)}, {precision!r})",
+                                args.threads, args.isa)
+    all_rss = in_subprocess("b.all_loaded_rss()", args.threads, args.isa)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "inference.json").write_text(json.dumps(
