@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from colorize_hub import ColorizationImageProcessor, load_colorizer
-from colorize_hub.evaluation.calibration import calibrate_chroma_gain
+from colorize_hub.evaluation.calibration import DEFAULT_GAINS, calibrate_chroma_gain
 from colorize_hub.evaluation.evaluate import GRAY, evaluate
 from colorize_hub.evaluation.protocol import MEASURED_PRECISION
 from colorize_hub.pipeline import PRECISIONS
@@ -34,6 +34,9 @@ def main() -> None:
     parser.add_argument("--eval", nargs="*", default=[], help="folders of ground-truth colour photos")
     parser.add_argument("--protocol", default="short-side-256", help="evaluation protocol (see colorize-hub evaluate)")
     parser.add_argument("--calibrate", help="dev folder on which to choose the checkpoint's chroma_gain")
+    parser.add_argument("--gains", type=float, nargs="+", default=DEFAULT_GAINS,
+                        help="calibration: the gains to try (default 0.5 to 1.6 in steps of 0.05); a finer grid "
+                             "around the chosen one finds the most colour the PSNR bar allows")
     parser.add_argument("--psnr-tolerance", type=float, default=0.0,
                         help="calibration: how far below the gray image's dev PSNR a setting may go (dB)")
     parser.add_argument("--render-size", type=int, default=None,
@@ -67,8 +70,8 @@ def main() -> None:
         (destination / "training_summary.json").write_text(json.dumps(summary, indent=2))
     calibration = None
     if args.calibrate:
-        calibration = calibrate_chroma_gain(str(destination), args.calibrate, psnr_tolerance=args.psnr_tolerance,
-                                            precision=args.precision)
+        calibration = calibrate_chroma_gain(str(destination), args.calibrate, gains=tuple(args.gains),
+                                            psnr_tolerance=args.psnr_tolerance, precision=args.precision)
         if calibration["annealed_temperature"] is not None:
             set_config_fields(destination, {"annealed_temperature": calibration["annealed_temperature"]})
         processor = ColorizationImageProcessor.from_pretrained(destination)
