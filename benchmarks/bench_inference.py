@@ -165,9 +165,10 @@ def bench_interleaved(names: list[str], rounds: int, precision: str = "auto") ->
     if bf16:
         anchor, x = anchor.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
     encoded = test_photo(1024, 768)
+    anchor_context = anchor_precision(precision)  # decided once, outside the timed calls
 
     def run_anchor():
-        with anchor_precision(precision):
+        with anchor_context:
             return anchor(x)
 
     calls = {"ECCV16": run_anchor}
@@ -200,10 +201,9 @@ def in_subprocess(call: str, threads: int, isa: str | None = None) -> dict | flo
 
 def interleaved_markdown(interleaved: dict) -> list[str]:
     anchor = interleaved["anchor_ms"]
-    where = f"{interleaved['cpu']}, kernels {interleaved['kernels']}" if "cpu" in interleaved else "this CPU"
     lines = ["", f"**Speed-up target, interleaved** ({interleaved['rounds']} rounds; each round times the ECCV16 "
              "forward at 256 once and each checkpoint's end-to-end 1024x768 @256 once, in one process; medians; "
-             f"{where}; everything in {interleaved.get('precision', 'the precision of colorize()')}): "
+             f"{interleaved['cpu']}, kernels {interleaved['kernels']}; everything in {interleaved['precision']}): "
              f"ECCV16 **{anchor:.0f} ms**.", "", "| checkpoint | 1024x768 @256 e2e (ms) | speed-up vs ECCV16 | >= 6x |",
              "|---|---|---|---|"]
     for name, ms in interleaved["e2e_1024x768_r256_ms"].items():
@@ -256,11 +256,11 @@ def main() -> None:
 
     names = args.checkpoints or list(colorize_hub.bundled_checkpoints())
     precision = "fp32" if args.isa else args.precision  # no native bf16 below AVX-512
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     if args.interleaved_only:
         interleaved = in_subprocess(f"b.bench_interleaved({names!r}, {args.rounds}, {precision!r})", args.threads,
                                     args.isa)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
         suffix = f"_{args.isa}" if args.isa else ""
         (out / f"interleaved{suffix}.json").write_text(json.dumps({"threads": args.threads, **interleaved}, indent=2))
         print("\n".join(interleaved_markdown(interleaved)))
@@ -274,8 +274,6 @@ def main() -> None:
     interleaved = in_subprocess(f"b.bench_interleaved({names!r}, {max(args.repeats, args.rounds)}, {precision!r})",
                                 args.threads, args.isa)
     all_rss = in_subprocess("b.all_loaded_rss()", args.threads, args.isa)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "inference.json").write_text(json.dumps(
         {"threads": args.threads, "reference": reference, "checkpoints": results, "interleaved": interleaved,
          "all_peak_rss_mib": all_rss},
