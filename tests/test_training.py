@@ -124,12 +124,29 @@ def test_classifier_consistency_is_zero_for_true_colours_and_teaches_only_the_co
     assert all(parameter.grad is None for parameter in term.classifier.parameters())
 
 
+def test_classifier_consistency_can_show_the_classifier_a_larger_photo():
+    from colorize_hub.color import rgb_to_normalized_lab
+    from colorize_hub.training.losses import ClassifierConsistency
+
+    term = ClassifierConsistency("tf_efficientnet_lite0", weights_source="package", image_size=96)
+    seen = []
+    term.classifier.register_forward_pre_hook(lambda module, inputs: seen.append(tuple(inputs[0].shape[-2:])))
+    rgb = torch.from_numpy(data.astronaut()[::8, ::8].copy()).permute(2, 0, 1)[None].float() / 255  # (1, 3, 64, 64)
+    lightness, true_ab = rgb_to_normalized_lab(rgb)
+    assert term(lightness, true_ab, true_ab).item() == pytest.approx(0.0, abs=1e-5)
+    gray = torch.zeros_like(true_ab, requires_grad=True)
+    term(lightness, gray, true_ab).backward()
+    assert seen and set(seen) == {(96, 96)}
+    assert gray.grad.abs().sum() > 0
+
+
 def test_the_semantic_term_trains_regression_and_palette_models(photo_folder, tmp_path):
     semantic = ("--semantic_weight", "0.1", "--semantic_classifier", "tf_efficientnet_lite0",
                 "--backbone_weights", "package", "--max_steps", "2")
     assert run("colorizer-baseline", photo_folder, tmp_path / "baseline", *semantic)["steps"] == 2
     with_undersaturation = run("colorizer-baseline", photo_folder, tmp_path / "both", *semantic,
-                               "--undersaturation_weight", "0.3")  # a compute_loss_func as well
+                               "--undersaturation_weight", "0.3",  # a compute_loss_func as well
+                               "--semantic_image_size", "96")
     assert with_undersaturation["steps"] == 2
     # a palette head: the term reaches its logits through the annealed mean, which is differentiable
     assert run("colorizer-unet24", photo_folder, tmp_path / "unet24", *semantic)["steps"] == 2

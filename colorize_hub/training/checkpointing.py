@@ -236,7 +236,8 @@ class ColorizationTrainer(AtomicCheckpointMixin, Trainer):
             from .losses import ClassifierConsistency
 
             source = model_args.backbone_weights if model_args.backbone_weights in {"hub", "package"} else "auto"
-            self.semantic_loss = ClassifierConsistency(model_args.semantic_classifier, weights_source=source)
+            self.semantic_loss = ClassifierConsistency(model_args.semantic_classifier, weights_source=source,
+                                                       image_size=model_args.semantic_image_size)
             self.semantic_weight = model_args.semantic_weight
         return self
 

@@ -46,6 +46,7 @@ class ModelArguments:
     undersaturation_weight: float = field(default=0.0, metadata={"help": "regression models: weight of the under-saturation term (colour over gray); 0 = plain L1"})
     semantic_weight: float = field(default=0.0, metadata={"help": "weight of the classifier-consistency term (KL between a frozen ImageNet classifier's predictions on the true and the colorized photo); 0 = off"})
     semantic_classifier: str = field(default="tf_efficientnet_lite2", metadata={"help": "timm classifier of that term (EfficientNet-Lite0/1/2 load offline)"})
+    semantic_image_size: int = field(default=0, metadata={"help": "side the classifier of that term sees both photos at (bilinear resize); 0 = the training crop size"})
     ema_decay: float = field(default=0.0, metadata={"help": "average the weights with this decay (e.g. 0.999); 0 = off"})
     channels_last: bool = field(default=False, metadata={"help": "channels_last memory format (faster with bf16 on CPUs with AMX)"})
     render_size: int = field(default=256, metadata={"help": "render size saved in the checkpoint's image processor"})
