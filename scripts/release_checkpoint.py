@@ -38,7 +38,10 @@ def main() -> None:
                         help="calibration: the gains to try (default 0.5 to 1.6 in steps of 0.05); a finer grid "
                              "around the chosen one finds the most colour the PSNR bar allows")
     parser.add_argument("--psnr-tolerance", type=float, default=0.0,
-                        help="calibration: how far below the gray image's dev PSNR a setting may go (dB)")
+                        help="calibration: how far below the gray image's dev PSNR a setting may go (dB); negative: "
+                             "how far above it every setting must stay")
+    parser.add_argument("--calibration-protocol", default="short-side-256",
+                        help="calibration: the protocol the dev photos are scored under (see colorize-hub evaluate)")
     parser.add_argument("--render-size", type=int, default=None,
                         help="set the checkpoint's render size (its preprocessor_config.json); default: keep the run's")
     parser.add_argument("--chroma-gain", type=float, default=None,
@@ -70,8 +73,9 @@ def main() -> None:
         (destination / "training_summary.json").write_text(json.dumps(summary, indent=2))
     calibration = None
     if args.calibrate:
-        calibration = calibrate_chroma_gain(str(destination), args.calibrate, gains=tuple(args.gains),
-                                            psnr_tolerance=args.psnr_tolerance, precision=args.precision)
+        calibration = calibrate_chroma_gain(str(destination), args.calibrate, args.calibration_protocol,
+                                            gains=tuple(args.gains), psnr_tolerance=args.psnr_tolerance,
+                                            precision=args.precision)
         if calibration["annealed_temperature"] is not None:
             set_config_fields(destination, {"annealed_temperature": calibration["annealed_temperature"]})
         processor = ColorizationImageProcessor.from_pretrained(destination)

@@ -172,6 +172,9 @@ def test_chroma_gain_is_the_most_natural_one_that_keeps_psnr_above_gray():
     assert choose_gain(table, gray_psnr=22.0, truth_cf=40.0) == 1.2
     assert choose_gain(table, gray_psnr=30.0, truth_cf=40.0) == 0.8  # none keeps PSNR: the most faithful
     assert choose_gain(table, gray_psnr=22.5, truth_cf=40.0, psnr_tolerance=0.5) == 1.2  # 22.4 is within 0.5 dB
+    # a negative tolerance is a margin every setting must keep over the gray image
+    assert choose_gain(table, gray_psnr=22.4, truth_cf=40.0, psnr_tolerance=-0.3) == 1.0  # 22.8 is 0.4 above
+    assert choose_gain(table, gray_psnr=22.4, truth_cf=40.0, psnr_tolerance=-0.5) == 0.8  # only 23.0 is
 
 
 def test_psnr_at_colourfulness_interpolates_one_temperature_and_says_when_out_of_reach():

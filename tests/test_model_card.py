@@ -47,3 +47,8 @@ def test_card_states_the_psnr_bound_the_gain_was_chosen_under(tmp_path):
     calibration["psnr_tolerance"] = 0.5
     card = write_model_card(tmp_path, "colorizer-test", SUMMARY, "A test model.", calibration=calibration).read_text()
     assert "whose PSNR stays within 0.5 dB of the gray image's (22.84 dB)" in card
+    assert "`dev` (a dev set" in card
+    calibration.update(psnr_tolerance=-0.3, protocol="ct2-256")
+    card = write_model_card(tmp_path, "colorizer-test", SUMMARY, "A test model.", calibration=calibration).read_text()
+    assert "whose PSNR is at least 0.3 dB above the gray image's (22.84 dB)" in card
+    assert "chosen on `dev` under the `ct2-256` protocol" in card

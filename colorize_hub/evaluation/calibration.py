@@ -69,7 +69,8 @@ def gain_table(model, data, protocol: str = "short-side-256", gains=DEFAULT_GAIN
 
 def choose_gain(table: dict, gray_psnr: float, truth_cf: float, psnr_tolerance: float = 0.0):
     """The key (gain, or (temperature, gain)) whose CF is closest to the truth's among those with
-    PSNR >= gray - psnr_tolerance; when none qualifies, the best-PSNR key."""
+    PSNR >= gray - psnr_tolerance (a negative tolerance: a margin over gray); when none qualifies, the best-PSNR
+    key."""
     feasible = [key for key, (score, _) in table.items() if score >= gray_psnr - psnr_tolerance]
     if not feasible:
         return max(table, key=lambda key: table[key][0])

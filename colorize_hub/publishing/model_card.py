@@ -154,7 +154,7 @@ def write_model_card(folder: str | Path, repo_name: str, summary: dict, descript
         sections.append(
             f"## Chroma calibration\n\n`preprocessor_config.json` sets `chroma_gain: "
             f"{calibration.get('saved_chroma_gain', gain)}`: predicted chroma is multiplied by it before the user's "
-            f"saturation{temperature_note(calibration)}. It was chosen on `{without_home(calibration['data'])}` (a dev set, "
+            f"saturation{temperature_note(calibration)}. It was chosen on {calibration_set(calibration)} (a dev set, "
             "not an evaluation set) as the setting whose colourfulness is closest to the real photos' "
             f"({calibration['truth_colourfulness']:.1f}) among those whose PSNR {psnr_bound(calibration)} "
             f"({calibration['gray_psnr']:.2f} dB). At gain 1: PSNR {table[1.0][0]:.2f}, CF {table[1.0][1]:.1f}; at "
@@ -200,7 +200,16 @@ def temperature_note(calibration: dict) -> str:
 def psnr_bound(calibration: dict) -> str:
     """How the calibration bounded PSNR, as the card says it."""
     tolerance = calibration.get("psnr_tolerance", 0.0)
+    if tolerance < 0:
+        return f"is at least {-tolerance} dB above the gray image's"
     return f"stays within {tolerance} dB of the gray image's" if tolerance else "is at least the gray image's"
+
+
+def calibration_set(calibration: dict) -> str:
+    """Where the gain was chosen, with the protocol when it is not the default shorter side 256."""
+    protocol = calibration.get("protocol", "short-side-256")
+    where = f"`{without_home(calibration['data'])}`"
+    return where if protocol == "short-side-256" else f"{where} under the `{protocol}` protocol"
 
 
 def load_calibration(folder: str | Path) -> dict | None:
