@@ -246,3 +246,19 @@ def test_calibration_runs_the_model_in_the_precision_asked_fp32_by_default(eval_
     calibration.calibrate_chroma_gain(str(tiny_checkpoint), eval_folder, gains=(1.0,), max_images=1,
                                       temperatures=(0.38,), precision="bf16")
     assert precisions[-1] == "bf16"
+
+
+def test_gain_table_renders_at_the_size_asked_for(eval_folder, tiny_checkpoint):
+    from colorize_hub.evaluation.calibration import gain_table
+    from colorize_hub.loading import as_colorizer
+
+    model, _ = as_colorizer(str(tiny_checkpoint))
+    seen = []
+    hook = model.register_forward_pre_hook(lambda module, inputs: seen.append(tuple(inputs[0].shape[-2:])))
+    try:
+        gain_table(str(tiny_checkpoint), eval_folder, gains=(1.0,), max_images=1, render_size=32)
+        asked, seen[:] = set(seen), []
+        gain_table(str(tiny_checkpoint), eval_folder, gains=(1.0,), max_images=1)  # its own: 64
+    finally:
+        hook.remove()
+    assert asked == {(32, 32)} and set(seen) == {(64, 64)}

@@ -34,11 +34,12 @@ def temperatures_of(model, temperatures=DEFAULT_TEMPERATURES) -> tuple:
 
 
 def gain_table(model, data, protocol: str = "short-side-256", gains=DEFAULT_GAINS, max_images: int | None = None,
-               temperatures=DEFAULT_TEMPERATURES, precision: str = MEASURED_PRECISION):
+               temperatures=DEFAULT_TEMPERATURES, precision: str = MEASURED_PRECISION, render_size: int | None = None):
     """{(temperature, gain): (mean PSNR, mean CF)}, the gray PSNR and the ground-truth CF.
 
     temperature is None for models without one. One forward pass per image and temperature, in `precision`
-    (fp32 by default, as `colorize-hub evaluate` measures, so the choice is the same on every CPU).
+    (fp32 by default, as `colorize-hub evaluate` measures, so the choice is the same on every CPU), at
+    `render_size` (None: the checkpoint's own).
     """
     model, processor = as_colorizer(model)
     temperatures = temperatures_of(model, temperatures)
@@ -51,7 +52,7 @@ def gain_table(model, data, protocol: str = "short-side-256", gains=DEFAULT_GAIN
             truth = to_tensor(image)
             gray.append(psnr(to_tensor(gray_image(image)), truth).item())
             truth_cf.append(colourfulness(truth).item())
-            inputs = processor(image)
+            inputs = processor(image, render_size=render_size)
             for temperature in temperatures:
                 if temperature is not None:
                     model.config.annealed_temperature = temperature
