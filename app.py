@@ -29,7 +29,7 @@ from colorize_hub.demo_files import (MAX_FILE_SIZE, ResultFiles, check_files_fir
                                      stored_results)
 from colorize_hub.forward_batcher import MAX_BATCH, ForwardBatcher
 from colorize_hub.demo_runs import (DEFAULT_MAX_PIXELS, RENDER_MAX, RENDER_MIN, RENDER_STEP, check_request,
-                                    load_photo, run_model, user_error)
+                                    load_photo, own_render_size, run_model, user_error)
 
 logger = logging.getLogger("colorize_hub.app")
 
@@ -194,7 +194,8 @@ def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | Non
                                                  sources=["upload", "clipboard"], elem_id="photo"))
                 model = gr.Dropdown(choices, value=first, label="Model", elem_id="model")
                 info = gr.Markdown(model_info(first, checkpoints), elem_id="model-info")
-                render_size = gr.Slider(RENDER_MIN, RENDER_MAX, value=256, step=RENDER_STEP, label="Render size (px)",
+                render_size = gr.Slider(RENDER_MIN, RENDER_MAX, value=own_render_size(checkpoints.get(first)),
+                                        step=RENDER_STEP, label="Render size (px)",
                                         info="Lower = bolder colour, higher = finer colour detail.")
                 saturation = gr.Slider(0, 2, value=1, step=0.05, label="Saturation",
                                        info="0 = gray, 1 = as the model is calibrated, 2 = twice as vivid.")
@@ -216,6 +217,9 @@ def build_demo(checkpoints: dict[str, Path] | None = None, max_pixels: int | Non
                 download = gr.DownloadButton("Download PNG", visible=False, elem_id="download")
         pane = [colorize_button, compare_button, slider, gallery, waiting, download, info]  # what show_pane sets
         model.change(show_pane, [model, slider, gallery], pane, api_visibility="private")
+        # a chosen model starts at the render size it was calibrated at; Compare all keeps the slider's
+        model.change(lambda chosen, size: own_render_size(checkpoints.get(chosen), size), [model, render_size],
+                     render_size, api_visibility="private")
         colorize_button.click(
             colorize_one, [image, model, render_size, saturation], slider, api_name="colorize",
             concurrency_limit=COLORIZE_CONCURRENCY, concurrency_id="colorize",

@@ -6,6 +6,7 @@ bad input becomes a `gr.Error` with the library's message, logged as one line (n
 failure is logged with its traceback and reaches the user as a short message, and the app carries on.
 """
 
+import json
 import logging
 from pathlib import Path
 
@@ -23,6 +24,16 @@ logger = logging.getLogger("colorize_hub.app")
 
 DEFAULT_MAX_PIXELS = ColorizationImageProcessor.max_pixels  # 50 megapixels
 RENDER_MIN, RENDER_MAX, RENDER_STEP = 128, 512, 32
+
+
+def own_render_size(folder: Path | None, fallback: int = 256) -> int:
+    """The render size a checkpoint folder is calibrated at (its preprocessor_config.json), on the slider's grid;
+    `fallback` when the folder has none."""
+    try:
+        size = int(json.loads((Path(folder) / "preprocessor_config.json").read_text())["render_size"])
+    except (TypeError, OSError, ValueError, KeyError):
+        return fallback
+    return min(RENDER_MAX, max(RENDER_MIN, round(size / RENDER_STEP) * RENDER_STEP))
 
 
 def user_error(message: str) -> gr.Error:

@@ -94,6 +94,23 @@ def test_starts_on_the_default_model_with_short_labels_that_say_what_each_is_goo
     assert info.value == known_checkpoints()[colorize_hub.DEFAULT_MODEL][1]
 
 
+def test_the_render_slider_starts_at_the_chosen_checkpoints_own_render_size(tmp_path):
+    from colorize_hub.demo_runs import own_render_size
+
+    checkpoints = write_tiny_checkpoints(tmp_path, ["colorizer-baseline", colorize_hub.DEFAULT_MODEL])
+    colorize_hub.ColorizationImageProcessor(render_size=192).save_pretrained(checkpoints[colorize_hub.DEFAULT_MODEL])
+    demo = app.build_demo(checkpoints)
+    slider = next(block for block in demo.blocks.values() if getattr(block, "label", None) == "Render size (px)")
+    assert slider.value == 192
+    assert own_render_size(checkpoints["colorizer-baseline"]) == app.RENDER_MIN  # 64 is below the slider's range
+    assert own_render_size(tmp_path / "none", 320) == 320  # no preprocessor_config.json (e.g. Compare all)
+    # the dropdown's change handler moves the slider to the newly chosen model's size
+    handlers = [dependency for dependency in demo.fns.values()
+                if dependency.fn.__name__ == "<lambda>" and len(dependency.inputs) == 2]
+    assert [handler.fn(colorize_hub.DEFAULT_MODEL, 256) for handler in handlers] == [192]
+    assert [handler.fn(app.COMPARE_ALL, 288) for handler in handlers] == [288]
+
+
 def test_gallery_columns_show_every_model_at_once():
     assert [app.gallery_columns(count) for count in (1, 2, 4, 5, 8, 9)] == [2, 2, 2, 3, 3, 3]
 
