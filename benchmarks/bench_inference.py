@@ -9,6 +9,7 @@ in the same precision as the models. Writes benchmarks/results/inference.{md,jso
 
     python benchmarks/bench_inference.py [--checkpoints NAME ...] [--repeats 5] [--threads N]
     python benchmarks/bench_inference.py --interleaved-only [--rounds 60] [--precision fp32] [--isa avx2]
+    python benchmarks/bench_inference.py --checkpoints NAME ... --render-sizes 192 256 [--rounds 20]
 
 `--isa avx2` measures the AVX2-only case on a CPU that has more: oneDNN and PyTorch's own kernels are held to
 AVX2 (ONEDNN_MAX_CPU_ISA, ATEN_CPU_CAPABILITY) and everything runs in fp32, as colorize() does on such a CPU.
@@ -151,6 +152,21 @@ def all_loaded_rss() -> dict:
     return {"loaded": loaded, "after_one_colorization_each": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+def interleaved_medians(calls: dict, rounds: int) -> dict:
+    """Every round calls each of `calls` once, in order, so a burst of noise from elsewhere slows them alike;
+    {key: median ms} after one warm-up call each."""
+    times = {key: [] for key in calls}
+    with torch.inference_mode():
+        for call in calls.values():
+            call()  # warm-up
+        for _ in range(rounds):
+            for key, call in calls.items():
+                start = time.perf_counter()
+                call()
+                times[key].append(1000 * (time.perf_counter() - start))
+    return {key: statistics.median(values) for key, values in times.items()}
+
+
 def bench_interleaved(names: list[str], rounds: int, precision: str = "auto") -> dict:
     """The speed-up target, robust to a noisy machine: every round times the ECCV16 forward once and each
     checkpoint's end-to-end 1024x768 @256 colorize() once, in one process, so a burst of noise from elsewhere
@@ -175,19 +191,39 @@ def bench_interleaved(names: list[str], rounds: int, precision: str = "auto") ->
     for name in names:
         colorize_hub.load_colorizer(name)
         calls[name] = lambda name=name: colorize_jpeg(name, encoded, 256, precision)
-    times = {key: [] for key in calls}
-    with torch.inference_mode():
-        for call in calls.values():
-            call()  # warm-up
-        for _ in range(rounds):
-            for key, call in calls.items():
-                start = time.perf_counter()
-                call()
-                times[key].append(1000 * (time.perf_counter() - start))
-    medians = {key: statistics.median(values) for key, values in times.items()}
+    medians = interleaved_medians(calls, rounds)
     return {"rounds": rounds, "precision": "bf16" if bf16 else "fp32", "cpu": cpu_description(),
             "kernels": torch.backends.cpu.get_cpu_capability(), "anchor_ms": medians.pop("ECCV16"),
             "e2e_1024x768_r256_ms": medians}
+
+
+def bench_render_sizes(names: list[str], sizes: list[int], rounds: int, precision: str = "auto") -> dict:
+    """End-to-end 1024x768 colorize() of each checkpoint at each render size, interleaved in one process as
+    bench_interleaved does; medians in ms, {name: {size: ms}}."""
+    import colorize_hub
+    from colorize_hub.hardware import cpu_description
+    from colorize_hub.pipeline import use_bf16
+
+    encoded = test_photo(1024, 768)
+    calls = {}
+    for name in names:
+        colorize_hub.load_colorizer(name)
+        for size in sizes:
+            calls[(name, size)] = lambda name=name, size=size: colorize_jpeg(name, encoded, size, precision)
+    times = interleaved_medians(calls, rounds)
+    medians = {name: {str(size): times[(name, size)] for size in sizes} for name in names}
+    return {"rounds": rounds, "precision": "bf16" if use_bf16(torch.device("cpu"), precision) else "fp32",
+            "cpu": cpu_description(), "e2e_1024x768_ms": medians}
+
+
+def render_sizes_markdown(result: dict) -> list[str]:
+    sizes = next(iter(result["e2e_1024x768_ms"].values()))
+    lines = [f"1024x768 e2e (ms) by render size ({result['rounds']} interleaved rounds; medians; {result['cpu']}; "
+             f"{result['precision']}):", "", "| checkpoint | " + " | ".join(f"render {size}" for size in sizes) + " |",
+             "|---|" + "---|" * len(sizes)]
+    for name, by_size in result["e2e_1024x768_ms"].items():
+        lines.append(f"| {name} | " + " | ".join(f"{ms:.1f}" for ms in by_size.values()) + " |")
+    return lines
 
 
 def in_subprocess(call: str, threads: int, isa: str | None = None) -> dict | float:
@@ -251,6 +287,8 @@ def main() -> None:
     parser.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                         help="of the models and the anchor alike (auto: bf16 where the CPU runs it natively)")
     parser.add_argument("--isa", choices=sorted(ISA_LIMITS), help="hold the kernels to this instruction set (fp32)")
+    parser.add_argument("--render-sizes", type=int, nargs="+",
+                        help="only: end-to-end 1024x768 at these render sizes, interleaved (--rounds of them)")
     args = parser.parse_args()
     import colorize_hub
 
@@ -258,6 +296,11 @@ def main() -> None:
     precision = "fp32" if args.isa else args.precision  # no native bf16 below AVX-512
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.render_sizes:
+        result = in_subprocess(f"b.bench_render_sizes({names!r}, {args.render_sizes!r}, {args.rounds}, {precision!r})",
+                               args.threads, args.isa)
+        print("\n".join(render_sizes_markdown(result)))
+        return
     if args.interleaved_only:
         interleaved = in_subprocess(f"b.bench_interleaved({names!r}, {args.rounds}, {precision!r})", args.threads,
                                     args.isa)

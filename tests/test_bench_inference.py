@@ -45,3 +45,11 @@ def test_isa_avx2_holds_the_kernels_to_avx2_and_the_precision_to_fp32():
     environment = {**os.environ, **bench_inference.ISA_LIMITS["avx2"]}
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environment)
     assert json.loads(output.stdout.strip().splitlines()[-1]) == ["AVX2", False]
+
+
+def test_render_sizes_are_timed_per_checkpoint_and_size():
+    result = bench_inference.bench_render_sizes(["colorizer-gan"], [128, 192], rounds=1, precision="fp32")
+    assert set(result["e2e_1024x768_ms"]["colorizer-gan"]) == {"128", "192"}
+    assert all(ms > 0 for ms in result["e2e_1024x768_ms"]["colorizer-gan"].values())
+    table = "\n".join(bench_inference.render_sizes_markdown(result))
+    assert "| colorizer-gan |" in table and "render 192" in table and "fp32" in table
