@@ -1,5 +1,5 @@
-"""Colour hints: parsing, the model's hint inputs, training draws, widening a hint-free checkpoint, the pipeline,
-suggestions and the CLI."""
+"""Colour hints: parsing, the model's hint inputs, training draws, widening a hint-free checkpoint and narrowing a
+hint model back, the pipeline, suggestions and the CLI."""
 
 import json
 
@@ -16,6 +16,7 @@ from colorize_hub.image_processing_colorization import ColorizationImageProcesso
 from colorize_hub.models.hint_inputs import HINT_GAIN, hint_features
 from colorize_hub.suggestions import suggest_colours
 from colorize_hub.training.hints import draw_hints
+from colorize_hub.training.narrowing import hint_free_copy
 from colorize_hub.training.widening import load_widened
 from conftest import build_tiny, tiny_config
 
@@ -134,6 +135,25 @@ def test_a_widened_checkpoint_starts_identical_and_then_learns_from_hints(tmp_pa
     widened(pixels, labels=torch.zeros(2, 2, 64, 96), hint_ab=hint_ab, hint_mask=hint_mask).loss.backward()
     assert widened.hint_entry.weight.grad.abs().sum() > 0  # zero weights, but they learn
     assert widened.decoder[-1].conv[0].weight.grad[:, -3:].abs().sum() > 0
+
+
+def test_a_hint_model_without_its_hint_inputs_colours_exactly_as_it_does_given_none():
+    hinted = build_tiny("colorizer-encoder-unet", seed=4, **HINTS).eval()
+    with torch.no_grad():  # as after training: the hint weights are no longer zero
+        hinted.hint_entry.weight.normal_(0, 0.5)
+        hinted.hint_entry.bias.normal_(0, 0.5)
+        for stage in hinted.decoder:
+            stage.conv[0].weight[:, -3:].normal_(0, 0.5)
+    plain = hint_free_copy(hinted)
+    assert not plain.config.hints and not hasattr(plain, "hint_entry")
+    pixels = torch.rand(2, 1, 64, 96) * 2 - 1
+    with torch.no_grad():
+        expected = hinted(pixels).predicted_ab
+        assert torch.allclose(plain(pixels).predicted_ab, expected, atol=1e-6)
+        hinted.hint_entry.bias.zero_()  # without hints the entry conv adds its bias: the copy must carry it
+        assert not torch.allclose(hinted(pixels).predicted_ab, expected, atol=1e-4)
+    with pytest.raises(ColorizationError, match="already hint-free"):
+        hint_free_copy(plain)
 
 
 def test_a_model_without_hint_support_refuses_hints_and_names_one_that_has_them(tmp_path, photo, monkeypatch):
