@@ -225,10 +225,23 @@ class ColorizationTrainer(AtomicCheckpointMixin, Trainer):
 
     semantic_loss = None  # a ClassifierConsistency, added to the training loss x semantic_weight
     semantic_weight = 0.0
+    teacher = None  # a TeacherTargets: blends a stronger colorizer's ab into the reconstruction target
 
     @classmethod
     def from_model_arguments(cls, model_args, **trainer_kwargs) -> "ColorizationTrainer":
-        return cls(**trainer_kwargs).with_semantic_term(model_args)
+        return cls(**trainer_kwargs).with_semantic_term(model_args).with_teacher(model_args)
+
+    def with_teacher(self, model_args) -> "ColorizationTrainer":
+        """Distils `--teacher`'s ab into the reconstruction target (`--teacher_share`), when it is set."""
+        if model_args.teacher:
+            from .distillation import TeacherTargets
+
+            self.teacher = TeacherTargets(model_args.teacher, model_args.teacher_share)
+        return self
+
+    def reconstruction_target(self, pixel_values, true_ab):
+        """What the model's own loss is computed against in training: the truth, or its blend with the teacher's."""
+        return true_ab if self.teacher is None else self.teacher.targets(pixel_values, true_ab)
 
     def with_semantic_term(self, model_args) -> "ColorizationTrainer":
         """Adds `--semantic_weight` x the classifier-consistency term to the training loss, when it is set."""
@@ -242,9 +255,12 @@ class ColorizationTrainer(AtomicCheckpointMixin, Trainer):
         return self
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        if self.semantic_loss is None or not model.training:
+        if not model.training:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         labels = inputs["labels"]  # Trainer pops it from `inputs` when a compute_loss_func is set
+        inputs = {**inputs, "labels": self.reconstruction_target(inputs["pixel_values"], labels)}
+        if self.semantic_loss is None:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         loss, outputs = super().compute_loss(model, inputs, True, num_items_in_batch)
         semantic = self.semantic_loss(inputs["pixel_values"], outputs["predicted_ab"], labels)
         loss = loss + self.semantic_weight * semantic

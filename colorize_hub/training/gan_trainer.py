@@ -30,7 +30,7 @@ class GanTrainer(ColorizationTrainer):
                          else ColorizerGanDiscriminator(model.config))
         trainer = cls(**trainer_kwargs, discriminator=discriminator, lambda_l1=model_args.lambda_l1,
                       discriminator_learning_rate=model_args.discriminator_learning_rate)
-        return trainer.with_semantic_term(model_args)
+        return trainer.with_semantic_term(model_args).with_teacher(model_args)
 
     def save_extra_parts(self, folder) -> None:
         """The discriminator beside the generator, so `--init_from` can continue both."""
@@ -53,10 +53,11 @@ class GanTrainer(ColorizationTrainer):
         inputs = self._prepare_inputs(inputs)
         lightness, real_ab = inputs["pixel_values"], inputs["labels"]
         with self.compute_loss_context_manager():
-            outputs = model(pixel_values=lightness, labels=real_ab)
+            target_ab = self.reconstruction_target(lightness, real_ab)  # the truth, or its blend with a teacher's
+            outputs = model(pixel_values=lightness, labels=target_ab)
         fake_ab = outputs.predicted_ab
         reconstruction = (
-            self.compute_loss_func(outputs, real_ab) if self.compute_loss_func is not None else outputs.loss
+            self.compute_loss_func(outputs, target_ab) if self.compute_loss_func is not None else outputs.loss
         ).float()
 
         # 1. discriminator: real pairs -> 1, generated pairs -> 0 (generator detached)

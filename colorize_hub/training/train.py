@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from transformers import HfArgumentParser, Trainer, TrainingArguments
+from transformers import HfArgumentParser, Trainer, TrainingArguments, set_seed
 
 from .callbacks import EmaCallback, TrainingClock, plot_loss_curve
 from .checkpointing import ColorizationTrainer, publish_files
@@ -47,6 +47,8 @@ class ModelArguments:
     semantic_weight: float = field(default=0.0, metadata={"help": "weight of the classifier-consistency term (KL between a frozen ImageNet classifier's predictions on the true and the colorized photo); 0 = off"})
     semantic_classifier: str = field(default="tf_efficientnet_lite2", metadata={"help": "timm classifier of that term (EfficientNet-Lite0/1/2 load offline)"})
     semantic_image_size: int = field(default=0, metadata={"help": "side the classifier of that term sees both photos at (bilinear resize); 0 = the training crop size"})
+    teacher: str | None = field(default=None, metadata={"help": "a colorizer (name or folder) whose ab at gain 1 joins the truth as the reconstruction target (distillation); see --teacher_share"})
+    teacher_share: float = field(default=0.5, metadata={"help": "with --teacher: the target is (1 - share) x truth + share x the teacher's ab"})
     ema_decay: float = field(default=0.0, metadata={"help": "average the weights with this decay (e.g. 0.999); 0 = off"})
     channels_last: bool = field(default=False, metadata={"help": "channels_last memory format (faster with bf16 on CPUs with AMX)"})
     render_size: int = field(default=256, metadata={"help": "render size saved in the checkpoint's image processor"})
@@ -203,6 +205,7 @@ def main(argv: list[str] | None = None) -> dict:
     if data_args.eval_data:
         eval_dataset = load_training_data(data_args.eval_data, data_args.eval_image_size, False,
                                           data_args.eval_split, max_images=data_args.max_eval_images)
+    set_seed(training_args.seed)  # a fresh model's initial weights too: the same command trains the same model
     model = build_model(model_args, data_args)
     if getattr(model.config, "hints", False):  # training photos carry random hints; evaluation stays without
         train_dataset = HintedDataset(train_dataset, data_args.hint_free_share, data_args.hint_p,
