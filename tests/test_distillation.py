@@ -4,22 +4,13 @@ import json
 
 import pytest
 import torch
-from PIL import Image
 from skimage import data
 
 from colorize_hub.color import rgb_to_normalized_lab
 from colorize_hub.loading import load_colorizer
 from colorize_hub.training.distillation import TeacherTargets
 from conftest import build_tiny
-from test_training import PHOTOS, run
-
-
-@pytest.fixture(scope="module")
-def photo_folder(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("photos")
-    for name in PHOTOS:
-        Image.fromarray(getattr(data, name)()).resize((96, 80)).save(folder / f"{name}.png")
-    return folder
+from test_training import photo_folder, run  # noqa: F401 - photo_folder is a fixture used here
 
 
 @pytest.fixture(scope="module")
