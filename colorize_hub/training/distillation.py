@@ -23,13 +23,13 @@ class TeacherTargets:
         model, _ = load_colorizer(checkpoint)
         if getattr(model.config, "hints", False):
             raise ValueError(f"{checkpoint!r} takes colour hints; distil from a model that colours without them")
-        self.teacher = model.eval().requires_grad_(False)
+        self.teacher = model  # in eval mode (load_colorizer); `targets` runs it without gradients
         self.share = share
 
     @torch.no_grad()
     def targets(self, pixel_values: torch.Tensor, true_ab: torch.Tensor) -> torch.Tensor:
         """(B, 1, H, W) normalised L, (B, 2, H, W) normalised true ab -> the blended (B, 2, H, W) target."""
         teacher = self.teacher.to(pixel_values.device)
+        # every model crops its output to the input's size, so the teacher's ab lines up with the truth's
         predicted = teacher(pixel_values=pixel_values.contiguous(memory_format=torch.channels_last)).predicted_ab
-        predicted = predicted.float()[..., : true_ab.shape[-2], : true_ab.shape[-1]]
-        return torch.lerp(true_ab.float(), predicted, self.share).to(true_ab.dtype)
+        return torch.lerp(true_ab.float(), predicted.float(), self.share).to(true_ab.dtype)
