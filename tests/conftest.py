@@ -1,5 +1,7 @@
 import pytest
 import torch
+from PIL import Image
+from skimage import data
 
 import colorize_hub
 
@@ -27,3 +29,12 @@ def build_tiny(model_type: str, seed: int = 0, **overrides):
 @pytest.fixture(params=sorted(colorize_hub.MODEL_REGISTRY))
 def model_type(request):
     return request.param
+
+
+@pytest.fixture(scope="module")
+def photo_folder(tmp_path_factory):
+    """Six small skimage colour photos (96x80) in a folder: training data for the training tests."""
+    folder = tmp_path_factory.mktemp("photos")
+    for name in ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "retina"):
+        Image.fromarray(getattr(data, name)()).resize((96, 80)).save(folder / f"{name}.png")
+    return folder

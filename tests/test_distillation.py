@@ -10,7 +10,7 @@ from colorize_hub.color import rgb_to_normalized_lab
 from colorize_hub.loading import load_colorizer
 from colorize_hub.training.distillation import TeacherTargets
 from conftest import build_tiny
-from test_training import photo_folder, run  # noqa: F401 - photo_folder is a fixture used here
+from test_training import run
 
 
 @pytest.fixture(scope="module")

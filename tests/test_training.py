@@ -5,22 +5,11 @@ import shutil
 
 import pytest
 import torch
-from PIL import Image
 from safetensors.torch import load_file
 from skimage import data
 
 from colorize_hub.training import train
 from conftest import TINY_CONFIGS
-
-PHOTOS = ["astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "retina"]
-
-
-@pytest.fixture(scope="module")
-def photo_folder(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("photos")
-    for name in PHOTOS:
-        Image.fromarray(getattr(data, name)()).resize((96, 80)).save(folder / f"{name}.png")
-    return folder
 
 
 def run(model_type, folder, output_dir, *extra):
