@@ -129,13 +129,33 @@ def test_classifier_consistency_can_show_the_classifier_a_larger_photo():
     assert gray.grad.abs().sum() > 0
 
 
+def test_classifier_consistency_judges_the_prediction_at_the_displayed_chroma_gain():
+    from colorize_hub.color import rgb_to_normalized_lab
+    from colorize_hub.training.losses import ClassifierConsistency
+
+    rgb = torch.from_numpy(data.astronaut()[::8, ::8].copy()).permute(2, 0, 1)[None].float() / 255  # (1, 3, 64, 64)
+    lightness, true_ab = rgb_to_normalized_lab(rgb)
+    muted = true_ab * 0.5
+    plain = ClassifierConsistency("tf_efficientnet_lite0", weights_source="package")
+    at_gain = ClassifierConsistency("tf_efficientnet_lite0", weights_source="package", chroma_gain=2.0)
+    # half the true chroma shown at gain 2 is the true photo again; the plain term still charges it
+    assert at_gain(lightness, muted, true_ab).item() == pytest.approx(0.0, abs=1e-4)
+    assert plain(lightness, muted, true_ab).item() > 1e-3
+    # and the gain is clamped as the processor clamps it
+    vivid = true_ab * 3
+    assert at_gain(lightness, vivid, true_ab).item() == pytest.approx(
+        plain(lightness, (vivid * 2).clamp(-1, 1), true_ab).item(), rel=1e-5)
+    with pytest.raises(ValueError, match="positive"):
+        ClassifierConsistency("tf_efficientnet_lite0", weights_source="package", chroma_gain=0)
+
+
 def test_the_semantic_term_trains_regression_and_palette_models(photo_folder, tmp_path):
     semantic = ("--semantic_weight", "0.1", "--semantic_classifier", "tf_efficientnet_lite0",
                 "--backbone_weights", "package", "--max_steps", "2")
     assert run("colorizer-baseline", photo_folder, tmp_path / "baseline", *semantic)["steps"] == 2
     with_undersaturation = run("colorizer-baseline", photo_folder, tmp_path / "both", *semantic,
                                "--undersaturation_weight", "0.3",  # a compute_loss_func as well
-                               "--semantic_image_size", "96")
+                               "--semantic_image_size", "96", "--semantic_chroma_gain", "1.5")
     assert with_undersaturation["steps"] == 2
     # a palette head: the term reaches its logits through the annealed mean, which is differentiable
     assert run("colorizer-unet24", photo_folder, tmp_path / "unet24", *semantic)["steps"] == 2

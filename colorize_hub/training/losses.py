@@ -43,13 +43,19 @@ class ClassifierConsistency:
     was trained at: EfficientNet-Lite2 gets 32% of 64-pixel Tiny ImageNet photos right at 128, 37% at 192); the term is KL(p(true) || p(colorized)) at temperature `temperature` (Hinton et al.
     2015), scaled by T² so its gradient does not shrink with T. Colours that make a dog look like a fox cost here
     even when their L1 error is small, which plain regression does not see. The classifier gets no gradient.
+
+    `chroma_gain` shows the classifier the prediction as users see it: multiplied by the checkpoint's calibrated
+    chroma gain and clamped as the processor does, so a wrong hue is charged at the strength it will be displayed.
     """
 
     def __init__(self, classifier_name: str, temperature: float = 2.0, weights_source: str = "auto",
-                 image_size: int = 0):
+                 image_size: int = 0, chroma_gain: float = 1.0):
         self.classifier = imagenet_classifier(classifier_name, weights_source).to(memory_format=torch.channels_last)
         self.temperature = temperature
         self.image_size = image_size  # 0: the training crop size
+        if not chroma_gain > 0:
+            raise ValueError(f"the semantic term's chroma gain must be positive, got {chroma_gain!r}")
+        self.chroma_gain = chroma_gain
 
     def _log_probabilities(self, lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
         # (B, 1, S, S) normalised L + (B, 2, S, S) normalised ab -> (B, 3, S, S) sRGB -> (B, 1000) log p
@@ -66,6 +72,8 @@ class ClassifierConsistency:
         if predicted_ab.shape[-2:] != lightness.shape[-2:]:
             predicted_ab = F.interpolate(predicted_ab.float(), size=lightness.shape[-2:], mode="bilinear",
                                          align_corners=False)
+        if self.chroma_gain != 1.0:
+            predicted_ab = (predicted_ab.float() * self.chroma_gain).clamp(-1.0, 1.0)
         colorized = self._log_probabilities(lightness, predicted_ab)
         kl = F.kl_div(colorized, target, log_target=True, reduction="batchmean")
         return kl * self.temperature**2
