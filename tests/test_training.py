@@ -97,13 +97,19 @@ def test_undersaturation_term_charges_gray_not_vivid_predictions():
     assert torch.isfinite(outputs["predicted_ab"].grad).all()
 
 
-def test_classifier_consistency_is_zero_for_true_colours_and_teaches_only_the_colorizer():
+def astronaut_lab() -> tuple[torch.Tensor, torch.Tensor]:
+    """The astronaut photo at 64x64 as normalised (1, 1, 64, 64) L and (1, 2, 64, 64) ab."""
     from colorize_hub.color import rgb_to_normalized_lab
+
+    rgb = torch.from_numpy(data.astronaut()[::8, ::8].copy()).permute(2, 0, 1)[None].float() / 255
+    return rgb_to_normalized_lab(rgb)
+
+
+def test_classifier_consistency_is_zero_for_true_colours_and_teaches_only_the_colorizer():
     from colorize_hub.training.losses import ClassifierConsistency
 
     term = ClassifierConsistency("tf_efficientnet_lite0", weights_source="package")
-    rgb = torch.from_numpy(data.astronaut()[::8, ::8].copy()).permute(2, 0, 1)[None].float() / 255  # (1, 3, 64, 64)
-    lightness, true_ab = rgb_to_normalized_lab(rgb)
+    lightness, true_ab = astronaut_lab()
     assert term(lightness, true_ab, true_ab).item() == pytest.approx(0.0, abs=1e-5)
     gray = torch.zeros_like(true_ab, requires_grad=True)
     swapped = true_ab.flip(1)  # a and b exchanged: other hues at the same chroma
@@ -114,14 +120,12 @@ def test_classifier_consistency_is_zero_for_true_colours_and_teaches_only_the_co
 
 
 def test_classifier_consistency_can_show_the_classifier_a_larger_photo():
-    from colorize_hub.color import rgb_to_normalized_lab
     from colorize_hub.training.losses import ClassifierConsistency
 
     term = ClassifierConsistency("tf_efficientnet_lite0", weights_source="package", image_size=96)
     seen = []
     term.classifier.register_forward_pre_hook(lambda module, inputs: seen.append(tuple(inputs[0].shape[-2:])))
-    rgb = torch.from_numpy(data.astronaut()[::8, ::8].copy()).permute(2, 0, 1)[None].float() / 255  # (1, 3, 64, 64)
-    lightness, true_ab = rgb_to_normalized_lab(rgb)
+    lightness, true_ab = astronaut_lab()
     assert term(lightness, true_ab, true_ab).item() == pytest.approx(0.0, abs=1e-5)
     gray = torch.zeros_like(true_ab, requires_grad=True)
     term(lightness, gray, true_ab).backward()
@@ -130,11 +134,9 @@ def test_classifier_consistency_can_show_the_classifier_a_larger_photo():
 
 
 def test_classifier_consistency_judges_the_prediction_at_the_displayed_chroma_gain():
-    from colorize_hub.color import rgb_to_normalized_lab
     from colorize_hub.training.losses import ClassifierConsistency
 
-    rgb = torch.from_numpy(data.astronaut()[::8, ::8].copy()).permute(2, 0, 1)[None].float() / 255  # (1, 3, 64, 64)
-    lightness, true_ab = rgb_to_normalized_lab(rgb)
+    lightness, true_ab = astronaut_lab()
     muted = true_ab * 0.5
     plain = ClassifierConsistency("tf_efficientnet_lite0", weights_source="package")
     at_gain = ClassifierConsistency("tf_efficientnet_lite0", weights_source="package", chroma_gain=2.0)
