@@ -7,7 +7,9 @@ PSNR-colourfulness frontier, and compared at the colourfulness of the linear gai
 - a lightness taper: the gain falls linearly from its full value at L = `l0` to `t1` times it at L = 100, so
   bright, nearly white regions (hazy skies, snow, lit walls) get less added chroma than the rest;
 - a soft curve, c -> c_max * tanh(g * c / c_max): muted chroma is lifted more than confident colours;
-- a per-photo cap: the linear gain, then the whole photo scaled down where its mean chroma exceeds the cap.
+- a per-photo cap: the linear gain, then the whole photo scaled down where its mean chroma exceeds the cap;
+- an expanding curve, c -> g * c * (c / c_ref)^p: the opposite of the soft curve, faint (uncertain) chroma is
+  lifted less than confident colours.
 
 The model runs once per photo; every curve is applied to the same predicted ab and merged as `colorize()`
 merges it.
@@ -27,7 +29,7 @@ from colorize_hub.evaluation.protocol import gray_image, load_protocol_image, to
 from colorize_hub.image_decoding import image_files
 from colorize_hub.pipeline import predict_ab
 
-STRENGTHS = (1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.2)
+STRENGTHS = (0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.2, 2.5)
 
 
 def linear(ab: torch.Tensor, lightness: torch.Tensor, gain: float) -> torch.Tensor:
@@ -59,6 +61,13 @@ def image_cap(cap: float):
     return curve
 
 
+def expand(c_ref: float, power: float):
+    def curve(ab: torch.Tensor, lightness: torch.Tensor, gain: float) -> torch.Tensor:
+        chroma = ab.norm(dim=1, keepdim=True)  # normalised chroma, 1 = AB_SCALE
+        return ab * gain * (chroma / c_ref) ** power
+    return curve
+
+
 CURVES = {
     "linear": linear,
     "taper L0=50 t1=0.3": lightness_taper(50, 0.3),
@@ -69,6 +78,8 @@ CURVES = {
     "cap 0.2": image_cap(0.2),
     "cap 0.25": image_cap(0.25),
     "cap 0.3": image_cap(0.3),
+    "expand c_ref=0.1 p=0.25": expand(0.1, 0.25),
+    "expand c_ref=0.1 p=0.5": expand(0.1, 0.5),
 }
 
 
