@@ -1,7 +1,7 @@
 """Is there a better chroma curve than the linear gain? A dev-set measurement at equal colourfulness.
 
 A regression colorizer predicts muted chroma and its checkpoint's `chroma_gain` scales it up uniformly. Four
-alternatives are compared here with that gain, each swept over a range of strengths so that all four trace a
+alternatives are compared here with that gain, each swept over a range of strengths so that all five trace a
 PSNR-colourfulness frontier, and compared at the colourfulness of the linear gain's own setting:
 
 - a lightness taper: the gain falls linearly from its full value at L = `l0` to `t1` times it at L = 100, so
