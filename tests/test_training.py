@@ -151,13 +151,36 @@ def test_classifier_consistency_judges_the_prediction_at_the_displayed_chroma_ga
         ClassifierConsistency("tf_efficientnet_lite0", weights_source="package", chroma_gain=0)
 
 
+def test_classifier_consistency_relative_to_gray_charges_only_what_colour_adds_to_the_gray_photos_divergence():
+    from colorize_hub.training.losses import ClassifierConsistency
+
+    lightness, true_ab = astronaut_lab()
+    plain = ClassifierConsistency("tf_efficientnet_lite0", weights_source="package")
+    relative = ClassifierConsistency("tf_efficientnet_lite0", weights_source="package", relative_to_gray=True)
+    gray = torch.zeros_like(true_ab)
+    assert relative(lightness, gray, true_ab).item() == 0.0  # no colour is the bar, and it costs nothing
+    assert relative(lightness, true_ab, true_ab).item() == 0.0
+    swapped = true_ab.flip(1)  # wrong hues, yet closer to the truth for the classifier than gray: free here only
+    assert plain(lightness, swapped, true_ab).item() > 0.1 and relative(lightness, swapped, true_ab).item() == 0.0
+    # colour that misleads more than gray does is charged the excess over gray's divergence
+    misleading = torch.tensor([-0.6, 0.3]).view(1, 2, 1, 1).expand_as(true_ab).clone().requires_grad_()  # green wash
+    excess = plain(lightness, misleading, true_ab) - plain(lightness, gray, true_ab)
+    assert excess.item() > 1e-3
+    charged = relative(lightness, misleading, true_ab)
+    assert charged.item() == pytest.approx(excess.item(), rel=1e-4)
+    charged.backward()
+    assert misleading.grad.abs().sum() > 0
+    assert all(parameter.grad is None for parameter in relative.classifier.parameters())
+
+
 def test_the_semantic_term_trains_regression_and_palette_models(photo_folder, tmp_path):
     semantic = ("--semantic_weight", "0.1", "--semantic_classifier", "tf_efficientnet_lite0",
                 "--backbone_weights", "package", "--max_steps", "2")
     assert run("colorizer-baseline", photo_folder, tmp_path / "baseline", *semantic)["steps"] == 2
     with_undersaturation = run("colorizer-baseline", photo_folder, tmp_path / "both", *semantic,
                                "--undersaturation_weight", "0.3",  # a compute_loss_func as well
-                               "--semantic_image_size", "96", "--semantic_chroma_gain", "1.5")
+                               "--semantic_image_size", "96", "--semantic_chroma_gain", "1.5",
+                               "--semantic_relative_to_gray", "true")
     assert with_undersaturation["steps"] == 2
     # a palette head: the term reaches its logits through the annealed mean, which is differentiable
     assert run("colorizer-unet24", photo_folder, tmp_path / "unet24", *semantic)["steps"] == 2

@@ -251,7 +251,8 @@ class ColorizationTrainer(AtomicCheckpointMixin, Trainer):
             source = model_args.backbone_weights if model_args.backbone_weights in {"hub", "package"} else "auto"
             self.semantic_loss = ClassifierConsistency(model_args.semantic_classifier, weights_source=source,
                                                        image_size=model_args.semantic_image_size,
-                                                       chroma_gain=model_args.semantic_chroma_gain)
+                                                       chroma_gain=model_args.semantic_chroma_gain,
+                                                       relative_to_gray=model_args.semantic_relative_to_gray)
             self.semantic_weight = model_args.semantic_weight
         return self
 

@@ -46,16 +46,22 @@ class ClassifierConsistency:
 
     `chroma_gain` shows the classifier the prediction as users see it: multiplied by the checkpoint's calibrated
     chroma gain and clamped as the processor does, so a wrong hue is charged at the strength it will be displayed.
+
+    `relative_to_gray` charges each photo only for the divergence beyond the gray photo's (its L with ab = 0):
+    max(0, KL(true || colorized) - KL(true || gray)). Colours no worse for recognition than no colour at all cost
+    nothing, so the term spends its weight where colour makes a photo harder to recognise than gray, the bar a
+    colorizer must clear, and leaves the rest to the reconstruction loss.
     """
 
     def __init__(self, classifier_name: str, temperature: float = 2.0, weights_source: str = "auto",
-                 image_size: int = 0, chroma_gain: float = 1.0):
+                 image_size: int = 0, chroma_gain: float = 1.0, relative_to_gray: bool = False):
         self.classifier = imagenet_classifier(classifier_name, weights_source).to(memory_format=torch.channels_last)
         self.temperature = temperature
         self.image_size = image_size  # 0: the training crop size
         if not chroma_gain > 0:
             raise ValueError(f"the semantic term's chroma gain must be positive, got {chroma_gain!r}")
         self.chroma_gain = chroma_gain
+        self.relative_to_gray = relative_to_gray
 
     def _log_probabilities(self, lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
         # (B, 1, S, S) normalised L + (B, 2, S, S) normalised ab -> (B, 3, S, S) sRGB -> (B, 1000) log p
@@ -75,5 +81,16 @@ class ClassifierConsistency:
         if self.chroma_gain != 1.0:
             predicted_ab = (predicted_ab.float() * self.chroma_gain).clamp(-1.0, 1.0)
         colorized = self._log_probabilities(lightness, predicted_ab)
-        kl = F.kl_div(colorized, target, log_target=True, reduction="batchmean")
-        return kl * self.temperature**2
+        if not self.relative_to_gray:
+            kl = F.kl_div(colorized, target, log_target=True, reduction="batchmean")
+            return kl * self.temperature**2
+        with torch.no_grad():
+            gray = self._log_probabilities(lightness, torch.zeros_like(true_ab))
+            gray_kl = _kl_per_photo(gray, target)
+        excess = (_kl_per_photo(colorized, target) - gray_kl).clamp_min(0)
+        return excess.mean() * self.temperature**2
+
+
+def _kl_per_photo(log_q: torch.Tensor, log_p: torch.Tensor) -> torch.Tensor:
+    """(B, C) log-probabilities -> (B,) KL(p || q)."""
+    return (log_p.exp() * (log_p - log_q)).sum(dim=1)

@@ -48,6 +48,7 @@ class ModelArguments:
     semantic_classifier: str = field(default="tf_efficientnet_lite2", metadata={"help": "timm classifier of that term (EfficientNet-Lite0/1/2 load offline)"})
     semantic_image_size: int = field(default=0, metadata={"help": "side the classifier of that term sees both photos at (bilinear resize); 0 = the training crop size"})
     semantic_chroma_gain: float = field(default=1.0, metadata={"help": "that term sees the predicted ab times this gain, clamped as the processor does: set it to the checkpoint's chroma_gain so hues are judged as displayed"})
+    semantic_relative_to_gray: bool = field(default=False, metadata={"help": "that term charges a photo only for the divergence beyond the gray photo's: colour no worse for recognition than none costs nothing"})
     teacher: str | None = field(default=None, metadata={"help": "a colorizer (name or folder) whose ab at gain 1 joins the truth as the reconstruction target (distillation); see --teacher_share"})
     teacher_share: float = field(default=0.5, metadata={"help": "with --teacher: the target is (1 - share) x truth + share x the teacher's ab"})
     ema_decay: float = field(default=0.0, metadata={"help": "average the weights with this decay (e.g. 0.999); 0 = off"})
