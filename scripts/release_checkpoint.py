@@ -67,8 +67,6 @@ def main() -> None:
         processor = ColorizationImageProcessor.from_pretrained(destination)
         processor.chroma_gain = args.chroma_gain
         processor.save_pretrained(destination)
-        # a previous release's calibration describes other weights; the card would otherwise repeat it
-        (destination / "calibration.json").unlink(missing_ok=True)
     summary = load_summary(destination)
     if args.note:
         summary["notes"] = [*summary.get("notes", []), *args.note]

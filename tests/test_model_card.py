@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from colorize_hub.publishing.model_card import write_model_card
+from colorize_hub.publishing.model_card import export_checkpoint, write_model_card
 
 SUMMARY = {
     "command": f"colorize-hub train --train_data {Path.home()}/data/miniplaces/train {Path.home()}/data/tinyimagenet/train",
@@ -52,3 +52,19 @@ def test_card_states_the_psnr_bound_the_gain_was_chosen_under(tmp_path):
     card = write_model_card(tmp_path, "colorizer-test", SUMMARY, "A test model.", calibration=calibration).read_text()
     assert "whose PSNR is at least 0.3 dB above the gray image's (22.84 dB)" in card
     assert "chosen on `dev` under the `ct2-256` protocol" in card
+
+
+def test_export_replaces_the_previous_releases_records_and_drops_those_the_run_lacks(tmp_path):
+    run, release = tmp_path / "run", tmp_path / "release"
+    run.mkdir(), release.mkdir()
+    (run / "model.safetensors").write_text("new weights")
+    (run / "training_summary.json").write_text("{}")
+    (release / "model.safetensors").write_text("old weights")
+    (release / "calibration.json").write_text('{"chroma_gain": 1.05}')  # the old weights' calibration
+    (release / "evaluation.json").write_text("{}")
+    (release / "notes.txt").write_text("kept")  # not a record: left alone
+    export_checkpoint(run, release)
+    assert (release / "model.safetensors").read_text() == "new weights"
+    assert (release / "training_summary.json").exists()
+    assert not (release / "calibration.json").exists() and not (release / "evaluation.json").exists()
+    assert (release / "notes.txt").read_text() == "kept"

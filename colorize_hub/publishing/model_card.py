@@ -178,6 +178,9 @@ def export_checkpoint(run_dir: str | Path, destination: str | Path) -> Path:
     """
     run_dir, destination = Path(run_dir), Path(destination)
     destination.mkdir(parents=True, exist_ok=True)
+    for name in RECORDS:  # a previous release's records (its calibration, its scores) describe other weights
+        if not (run_dir / name).exists():
+            (destination / name).unlink(missing_ok=True)
     for path in run_dir.iterdir():
         if path.name in HUB_FILES or path.name in RECORDS:
             shutil.copy2(path, destination / path.name)
