@@ -80,15 +80,12 @@ class ClassifierConsistency:
                                          align_corners=False)
         if self.chroma_gain != 1.0:
             predicted_ab = (predicted_ab.float() * self.chroma_gain).clamp(-1.0, 1.0)
-        colorized = self._log_probabilities(lightness, predicted_ab)
-        if not self.relative_to_gray:
-            kl = F.kl_div(colorized, target, log_target=True, reduction="batchmean")
-            return kl * self.temperature**2
-        with torch.no_grad():
-            gray = self._log_probabilities(lightness, torch.zeros_like(true_ab))
-            gray_kl = _kl_per_photo(gray, target)
-        excess = (_kl_per_photo(colorized, target) - gray_kl).clamp_min(0)
-        return excess.mean() * self.temperature**2
+        kl = _kl_per_photo(self._log_probabilities(lightness, predicted_ab), target)
+        if self.relative_to_gray:
+            with torch.no_grad():
+                gray_kl = _kl_per_photo(self._log_probabilities(lightness, torch.zeros_like(true_ab)), target)
+            kl = (kl - gray_kl).clamp_min(0)
+        return kl.mean() * self.temperature**2
 
 
 def _kl_per_photo(log_q: torch.Tensor, log_p: torch.Tensor) -> torch.Tensor:
