@@ -120,6 +120,10 @@ def _encoder_unet_variants(config: dict) -> str:
                 "in config.json), trained with class-rebalanced cross-entropy and decoded with the annealed mean.")
     else:
         head = "Its head regresses ab (L1 loss)."
+    refine = config.get("decoder_refine_blocks") or []
+    if any(refine):
+        head += (f" Its decoder stages (deepest first) add {', '.join(map(str, refine))} residual refinement "
+                 "blocks.")
     if config.get("hints"):
         head += (" It takes colour hints (Zhang et al. 2017): points whose colour the user chose reach every decoder "
                  "scale, and a second head scores "
@@ -173,7 +177,8 @@ for _architecture in (
         "resolution), and a light decoder takes a skip connection from every scale, so what the classifier "
         "recognises where steers the colour at every pixel (the DeOldify / DDColor recipe at CPU size).",
         tiny_configs={"default": _TINY_ENCODER_UNET, "regression": dict(_TINY_ENCODER_UNET, head="regression"),
-                      "hints": dict(_TINY_ENCODER_UNET, head="regression", hints=True)},
+                      "hints": dict(_TINY_ENCODER_UNET, head="regression", hints=True),
+                      "refine": dict(_TINY_ENCODER_UNET, head="regression", decoder_refine_blocks=[1, 0, 1, 0])},
         describe_config=_encoder_unet_variants,
         load_pretrained=load_encoder_unet_weights,
         freeze_pretrained=freeze_encoder_unet_encoder,

@@ -25,6 +25,11 @@ class ColorizerEncoderUnetConfig(PaletteConfigMixin, PreTrainedConfig):
             upsampling x2, concatenating that scale's features and applying a 3x3 conv. With a five-scale encoder
             (strides 2 to 32) four stages end at 1/2 resolution; the head's output is upsampled bilinearly to the
             input size (colour varies slowly; the processor merges it with the full-resolution L).
+        decoder_refine_blocks (`list[int]`, *optional*, defaults to no blocks):
+            Residual blocks (two 3x3 ConvNormAct, the second without activation, added to the stage's output) after
+            each decoder stage, deepest first: decoder depth where the light stages leave little room for context.
+            A block's last norm starts at zero, so a checkpoint without blocks fine-tuned with them (`--init_from`,
+            `--config_overrides`) starts out giving exactly its own colours.
         head (`str`, *optional*, defaults to `"palette"`):
             `"palette"`: a 1x1 conv classifies every pixel into the palette's colours (rebalanced cross-entropy),
             decoded by the annealed mean. `"regression"`: a 1x1 conv + tanh regresses ab (L1 loss).
@@ -67,6 +72,7 @@ class ColorizerEncoderUnetConfig(PaletteConfigMixin, PreTrainedConfig):
         backbone_mean=None,
         backbone_std=None,
         decoder_hidden_sizes=None,
+        decoder_refine_blocks=None,
         head="palette",
         palette=None,
         class_weights=None,
@@ -82,6 +88,11 @@ class ColorizerEncoderUnetConfig(PaletteConfigMixin, PreTrainedConfig):
         self.decoder_hidden_sizes = list(decoder_hidden_sizes or [256, 128, 64, 32])
         if not self.decoder_hidden_sizes or any(not isinstance(size, int) or size < 1 for size in self.decoder_hidden_sizes):
             raise ValueError(f"decoder_hidden_sizes must be positive channel counts, not {decoder_hidden_sizes!r}")
+        self.decoder_refine_blocks = list(decoder_refine_blocks or [0] * len(self.decoder_hidden_sizes))
+        if len(self.decoder_refine_blocks) != len(self.decoder_hidden_sizes) or any(
+                not isinstance(count, int) or isinstance(count, bool) or count < 0 for count in self.decoder_refine_blocks):
+            raise ValueError("decoder_refine_blocks must give a block count >= 0 for each of the "
+                             f"{len(self.decoder_hidden_sizes)} decoder stages, not {decoder_refine_blocks!r}")
         self.head = head
         self.palette, self.class_weights, self.annealed_temperature = head_settings(
             head, palette, class_weights, annealed_temperature)

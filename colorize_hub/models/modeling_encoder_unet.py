@@ -26,23 +26,40 @@ class ColorizerEncoderUnetPreTrainedModel(PreTrainedModel):
         if module is getattr(self, "hint_entry", None):  # hints start with no effect at all
             init.zeros_(module.weight)
             init.zeros_(module.bias)
+        if getattr(module, "starts_at_zero", False):  # a refinement block's last norm: the block starts as identity
+            init.zeros_(module.weight)
         if module is self and hasattr(self, "suggestion_palette"):
             self.suggestion_palette.copy_(torch.tensor(self.config.suggestion_palette))
 
 
+class RefineBlock(nn.Module):
+    """x + norm(conv(ConvNormAct(x))): decoder depth at one scale. Its last norm's scale is marked to start at
+    zero (`_init_weights`), so a new block passes its input through unchanged until training moves it."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.body = nn.Sequential(ConvNormAct(channels, channels), ConvNormAct(channels, channels, activation=None))
+        self.body[1][1].starts_at_zero = True
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return hidden + self.body(hidden)
+
+
 class SkipStage(nn.Module):
     """Decoder step: bilinear x2 upsampling to the skip's size, concatenate the skip (and the hints pooled to that
-    scale, for a model that takes hints: the conv's last input channels), 3x3 ConvNormAct."""
+    scale, for a model that takes hints: the conv's last input channels), 3x3 ConvNormAct, then `refine_blocks`
+    residual blocks."""
 
-    def __init__(self, in_channels, skip_channels, out_channels, hint_channels=0):
+    def __init__(self, in_channels, skip_channels, out_channels, hint_channels=0, refine_blocks=0):
         super().__init__()
         self.conv = ConvNormAct(in_channels + skip_channels + hint_channels, out_channels)
+        self.refine = nn.Sequential(*(RefineBlock(out_channels) for _ in range(refine_blocks)))
 
     def forward(self, hidden: torch.Tensor, skip: torch.Tensor, hints: torch.Tensor | None = None) -> torch.Tensor:
         # (B, C_in, h, w) -> (B, C_in, 2h, 2w) ++ skip (B, C_skip, 2h, 2w) [++ hints (B, 3, 2h, 2w)] -> (B, C_out, 2h, 2w)
         hidden = F.interpolate(hidden, size=skip.shape[-2:], mode="bilinear", align_corners=False)
         parts = [hidden, skip.to(hidden.dtype)] + ([] if hints is None else [hints.to(hidden.dtype)])
-        return self.conv(torch.cat(parts, dim=1))
+        return self.refine(self.conv(torch.cat(parts, dim=1)))
 
 
 class ColorizerEncoderUnetForColorization(PaletteHeadMixin, ColorizerEncoderUnetPreTrainedModel):
@@ -80,7 +97,8 @@ class ColorizerEncoderUnetForColorization(PaletteHeadMixin, ColorizerEncoderUnet
         in_sizes = [channels[-1], *sizes[:-1]]
         skip_sizes = channels[-2::-1]  # deepest skip first
         hint_channels = HINT_CHANNELS if config.hints else 0
-        self.decoder = nn.ModuleList(SkipStage(i, s, o, hint_channels) for i, s, o in zip(in_sizes, skip_sizes, sizes))
+        self.decoder = nn.ModuleList(SkipStage(i, s, o, hint_channels, r) for i, s, o, r in
+                                     zip(in_sizes, skip_sizes, sizes, config.decoder_refine_blocks))
         if config.head == "palette":
             self.init_palette_head(sizes[-1])
         else:
