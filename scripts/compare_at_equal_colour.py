@@ -3,7 +3,9 @@
 A run's output can be more or less colourful than the shipped checkpoint's, and more colour costs PSNR, so PSNR at
 one gain says little. This runs the reference as shipped (its gain and temperature), sweeps the candidate's gain
 (at the reference's temperature, or --temperature) and prints the candidate's PSNR interpolated at the reference's
-colourfulness, in fp32. The release decisions in docs/training.md were made this way, on the dev sets:
+colourfulness, in fp32, and the same difference photo by photo with its standard error (a mean within two
+standard errors of 0 is a difference the set does not resolve). The release decisions in docs/training.md were made
+this way, on the dev sets:
 
     python scripts/compare_at_equal_colour.py RUN_DIR checkpoints/colorizer-baseline \\
         --data ../shared/data/eval/imagenet-dev
@@ -16,7 +18,7 @@ Gains are factors on each checkpoint's own chroma_gain (a run folder's is usuall
 import argparse
 
 from colorize_hub import load_colorizer
-from colorize_hub.evaluation.calibration import gain_table, psnr_at_colourfulness
+from colorize_hub.evaluation.calibration import gain_scores, paired_difference
 
 GAINS = tuple(round(0.6 + 0.1 * i, 1) for i in range(15))  # 0.6 ... 2.0
 
@@ -34,21 +36,25 @@ def main() -> None:
     args = parser.parse_args()
     reference_model, _ = load_colorizer(args.reference)
     temperature = getattr(reference_model.config, "annealed_temperature", None)
-    # a regression model has no temperature: gain_table then ignores the one passed
-    reference, gray, truth = gain_table(args.reference, args.data, args.protocol, (1.0,), args.max_images,
-                                        (temperature,))
-    reference_psnr, reference_cf = next(iter(reference.values()))
+    # a regression model has no temperature: gain_scores then ignores the one passed
+    reference, gray, truth = gain_scores(args.reference, args.data, args.protocol, (1.0,), args.max_images,
+                                         (temperature,))
+    reference_scores = next(iter(reference.values()))  # (photos, 2): PSNR, CF
+    reference_psnr, reference_cf = reference_scores.mean(axis=0)
     candidate_temperature = args.temperature if args.temperature is not None else temperature
-    candidate, _, _ = gain_table(args.candidate, args.data, args.protocol, tuple(args.gains), args.max_images,
-                                 (candidate_temperature,))
-    for (_, gain), (score, cf) in sorted(candidate.items(), key=lambda item: item[0][1]):
+    candidate, _, _ = gain_scores(args.candidate, args.data, args.protocol, tuple(args.gains), args.max_images,
+                                  (candidate_temperature,))
+    for (_, gain), scores in sorted(candidate.items(), key=lambda item: item[0][1]):
+        score, cf = scores.mean(axis=0)
         print(f"  candidate gain {gain:g}: PSNR {score:.3f}, CF {cf:.2f}")
-    at = psnr_at_colourfulness(candidate, next(iter(candidate))[0], reference_cf)
-    verdict = "outside the gains searched: widen --gains" if at is None else f"{at:.3f} dB ({at - reference_psnr:+.3f})"
-    print(f"{args.data} ({args.protocol}, {args.max_images or 'all'} photos): gray {gray:.3f} dB, "
-          f"truth CF {truth:.1f}; reference {reference_psnr:.3f} dB at CF {reference_cf:.2f} (temperature "
+    paired = paired_difference(candidate, next(iter(candidate))[0], reference_scores[:, 0], reference_cf)
+    verdict = ("outside the gains searched: widen --gains" if paired is None else
+               f"{reference_psnr + paired['mean']:.3f} dB ({paired['mean']:+.3f}, standard error "
+               f"{paired['standard_error']:.3f}; better on {paired['wins']} of {paired['photos']} photos; gain "
+               f"{paired['gain']:.3f})")
+    print(f"{args.data} ({args.protocol}, {args.max_images or 'all'} photos): gray {gray.mean():.3f} dB, "
+          f"truth CF {truth.mean():.1f}; reference {reference_psnr:.3f} dB at CF {reference_cf:.2f} (temperature "
           f"{temperature}); candidate at that CF: {verdict}")
-
 
 if __name__ == "__main__":
     main()

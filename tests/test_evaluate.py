@@ -188,6 +188,24 @@ def test_psnr_at_colourfulness_interpolates_one_temperature_and_says_when_out_of
     assert psnr_at_colourfulness(regression, None, 24.0) == pytest.approx(22.0)
 
 
+def test_paired_difference_compares_each_photo_at_the_gain_of_equal_mean_colour_with_its_standard_error():
+    import numpy as np
+
+    from colorize_hub.evaluation.calibration import paired_difference
+
+    # three photos; at gain 1.0 the mean CF is 20, at 2.0 it is 30: CF 25 is reached at gain 1.5
+    candidate = {(None, 1.0): np.array([[24.0, 19.0], [22.0, 20.0], [20.0, 21.0]]),
+                 (None, 2.0): np.array([[22.0, 29.0], [21.0, 30.0], [18.0, 31.0]])}
+    reference_psnr = np.array([22.0, 22.0, 19.5])
+    result = paired_difference(candidate, None, reference_psnr, 25.0)
+    assert result["gain"] == pytest.approx(1.5)
+    # at gain 1.5 the photos read 23.0, 21.5 and 19.0: differences +1.0, -0.5, -0.5
+    assert result["mean"] == pytest.approx(0.0)
+    assert result["standard_error"] == pytest.approx(np.std([1.0, -0.5, -0.5], ddof=1) / np.sqrt(3))
+    assert (result["wins"], result["photos"]) == (1, 3)
+    assert paired_difference(candidate, None, reference_psnr, 35.0) is None  # beyond the gains searched
+
+
 def test_temperatures_are_compared_at_the_gain_where_the_reference_set_has_the_same_colour():
     from colorize_hub.evaluation.calibration import equal_colour_settings
 

@@ -35,7 +35,16 @@ def temperatures_of(model, temperatures=DEFAULT_TEMPERATURES) -> tuple:
 
 def gain_table(model, data, protocol: str = "short-side-256", gains=DEFAULT_GAINS, max_images: int | None = None,
                temperatures=DEFAULT_TEMPERATURES, precision: str = MEASURED_PRECISION, render_size: int | None = None):
-    """{(temperature, gain): (mean PSNR, mean CF)}, the gray PSNR and the ground-truth CF.
+    """{(temperature, gain): (mean PSNR, mean CF)}, the gray PSNR and the ground-truth CF (`gain_scores`, averaged
+    over the photos)."""
+    scores, gray, truth_cf = gain_scores(model, data, protocol, gains, max_images, temperatures, precision, render_size)
+    table = {setting: tuple(values.mean(axis=0)) for setting, values in scores.items()}
+    return table, float(gray.mean()), float(truth_cf.mean())
+
+
+def gain_scores(model, data, protocol: str = "short-side-256", gains=DEFAULT_GAINS, max_images: int | None = None,
+                temperatures=DEFAULT_TEMPERATURES, precision: str = MEASURED_PRECISION, render_size: int | None = None):
+    """{(temperature, gain): (N, 2) array of each photo's (PSNR, CF)}, each photo's gray PSNR and ground-truth CF.
 
     temperature is None for models without one. One forward pass per image and temperature, in `precision`
     (fp32 by default, as `colorize-hub evaluate` measures, so the choice is the same on every CPU), at
@@ -64,8 +73,7 @@ def gain_table(model, data, protocol: str = "short-side-256", gains=DEFAULT_GAIN
     finally:
         if original is not None:
             model.config.annealed_temperature = original
-    table = {setting: tuple(np.mean(values, axis=0)) for setting, values in scores.items()}
-    return table, float(np.mean(gray)), float(np.mean(truth_cf))
+    return {setting: np.array(values) for setting, values in scores.items()}, np.array(gray), np.array(truth_cf)
 
 
 def choose_gain(table: dict, gray_psnr: float, truth_cf: float, psnr_tolerance: float = 0.0):
@@ -99,6 +107,27 @@ def psnr_at_colourfulness(table: dict, temperature, target_cf: float) -> float |
     points = sorted(table[key][::-1] for key in table if key[0] == temperature)  # (CF, PSNR), CF rising
     cfs, psnrs = zip(*points)
     return float(np.interp(target_cf, cfs, psnrs)) if cfs[0] <= target_cf <= cfs[-1] else None
+
+
+def paired_difference(candidate: dict, temperature, reference_psnr: np.ndarray, target_cf: float) -> dict | None:
+    """Candidate minus reference PSNR photo by photo, the candidate at the gain where its mean CF reaches
+    `target_cf` (each photo's PSNR linear between the gains searched); None when the gains do not reach it.
+
+    `candidate`: `gain_scores` of the candidate; `reference_psnr`: each photo's PSNR for the reference, the same
+    photos in the same order. Returns {"gain", "mean", "standard_error", "wins", "photos"}: a mean within two
+    standard errors of 0 is a difference the set does not resolve.
+    """
+    gains = sorted(g for t, g in candidate if t == temperature)
+    mean_cf = [candidate[(temperature, g)][:, 1].mean() for g in gains]
+    if not min(mean_cf) <= target_cf <= max(mean_cf):
+        return None
+    gain = float(np.interp(target_cf, mean_cf, gains))  # CF rises with the gain
+    psnr_by_gain = np.stack([candidate[(temperature, g)][:, 0] for g in gains], axis=1)  # (photos, gains)
+    at_gain = np.array([np.interp(gain, gains, row) for row in psnr_by_gain])
+    difference = at_gain - np.asarray(reference_psnr)
+    error = float(difference.std(ddof=1) / np.sqrt(len(difference))) if len(difference) > 1 else float("nan")
+    return {"gain": gain, "mean": float(difference.mean()), "standard_error": error,
+            "wins": int((difference > 0).sum()), "photos": len(difference)}
 
 
 def equal_colour_settings(tables: dict, reference: str, target_cf: float) -> list[dict]:
