@@ -56,5 +56,6 @@ def main() -> None:
           f"truth CF {truth.mean():.1f}; reference {reference_psnr:.3f} dB at CF {reference_cf:.2f} (temperature "
           f"{temperature}); candidate at that CF: {verdict}")
 
+
 if __name__ == "__main__":
     main()
