@@ -186,6 +186,34 @@ def test_the_semantic_term_trains_regression_and_palette_models(photo_folder, tm
     assert run("colorizer-unet24", photo_folder, tmp_path / "unet24", *semantic)["steps"] == 2
 
 
+def test_the_srgb_term_is_the_squared_error_of_the_displayed_colours():
+    from colorize_hub.color import denormalize_ab, denormalize_l, lab_to_rgb
+    from colorize_hub.training.losses import RgbReconstruction
+
+    term = RgbReconstruction()
+    lightness, true_ab = astronaut_lab()
+    assert term(lightness, true_ab, true_ab).item() == pytest.approx(0.0, abs=1e-7)
+    gray = torch.zeros_like(true_ab, requires_grad=True)
+    as_shown = lambda ab: lab_to_rgb(torch.cat([denormalize_l(lightness), denormalize_ab(ab)], dim=1))
+    expected = (as_shown(gray.detach()) - as_shown(true_ab)).square().mean()
+    assert term(lightness, gray, true_ab).item() == pytest.approx(expected.item(), rel=1e-5) and expected > 1e-3
+    term(lightness, gray, true_ab).backward()
+    assert gray.grad.abs().sum() > 0
+    # a prediction at a lower resolution than the photo is upsampled first, as the merge does
+    assert term(lightness, true_ab[..., ::2, ::2], true_ab).item() < expected.item() / 10
+
+
+def test_the_srgb_term_trains_regression_and_palette_models_and_the_gan_refuses_it(photo_folder, tmp_path):
+    flags = ("--rgb_weight", "50", "--max_steps", "2", "--backbone_weights", "none", "--logging_steps", "1")
+    first_loss = lambda folder: json.loads((folder / "loss_curve.json").read_text())[0]["loss"]
+    assert run("colorizer-baseline", photo_folder, tmp_path / "baseline", *flags)["steps"] == 2
+    run("colorizer-baseline", photo_folder, tmp_path / "plain", *flags[2:])  # the same step without the term
+    assert first_loss(tmp_path / "baseline") > first_loss(tmp_path / "plain") > 0
+    assert run("colorizer-unet24", photo_folder, tmp_path / "unet24", *flags, "--undersaturation_weight", "0")["steps"] == 2
+    with pytest.raises(SystemExit, match="rgb_weight"):
+        run("colorizer-gan", photo_folder, tmp_path / "gan", *flags)
+
+
 def test_the_gan_generator_takes_the_semantic_term(photo_folder, tmp_path):
     summary = run("colorizer-gan", photo_folder, tmp_path, "--semantic_weight", "1.0", "--semantic_classifier",
                   "tf_efficientnet_lite0", "--backbone_weights", "package", "--max_steps", "2", "--logging_steps", "1")

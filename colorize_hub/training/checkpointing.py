@@ -226,10 +226,16 @@ class ColorizationTrainer(AtomicCheckpointMixin, Trainer):
     semantic_loss = None  # a ClassifierConsistency, added to the training loss x semantic_weight
     semantic_weight = 0.0
     teacher = None  # a TeacherTargets: blends a stronger colorizer's ab into the reconstruction target
+    rgb_weight = 0.0  # weight of the RgbReconstruction term added to the training loss
 
     @classmethod
     def from_model_arguments(cls, model_args, **trainer_kwargs) -> "ColorizationTrainer":
-        return cls(**trainer_kwargs).with_semantic_term(model_args).with_teacher(model_args)
+        return cls(**trainer_kwargs).with_semantic_term(model_args).with_teacher(model_args).with_rgb_term(model_args)
+
+    def with_rgb_term(self, model_args) -> "ColorizationTrainer":
+        """Adds `--rgb_weight` x the squared error in sRGB to the training loss, when it is set."""
+        self.rgb_weight = model_args.rgb_weight
+        return self
 
     def with_teacher(self, model_args) -> "ColorizationTrainer":
         """Distils `--teacher`'s ab into the reconstruction target (`--teacher_share`), when it is set."""
@@ -261,11 +267,17 @@ class ColorizationTrainer(AtomicCheckpointMixin, Trainer):
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         labels = inputs["labels"]  # Trainer pops it from `inputs` when a compute_loss_func is set
         inputs = {**inputs, "labels": self.reconstruction_target(inputs["pixel_values"], labels)}
-        if self.semantic_loss is None:
+        if self.semantic_loss is None and not self.rgb_weight:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         loss, outputs = super().compute_loss(model, inputs, True, num_items_in_batch)
-        semantic = self.semantic_loss(inputs["pixel_values"], outputs["predicted_ab"], labels)
-        loss = loss + self.semantic_weight * semantic
+        if self.rgb_weight:
+            from .losses import RgbReconstruction
+
+            loss = loss + self.rgb_weight * RgbReconstruction()(inputs["pixel_values"], outputs["predicted_ab"],
+                                                                inputs["labels"])
+        if self.semantic_loss is not None:
+            loss = loss + self.semantic_weight * self.semantic_loss(inputs["pixel_values"], outputs["predicted_ab"],
+                                                                    labels)
         return (loss, outputs) if return_outputs else loss
 
     def save_extra_parts(self, folder) -> None:

@@ -35,6 +35,28 @@ class RegressionLoss:
         return loss + self.undersaturation_weight * undersaturation(predicted, labels)
 
 
+def srgb_of(lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, W) normalised L + (B, 2, H, W) normalised ab -> (B, 3, H, W) sRGB in [0, 1], differentiable."""
+    if ab.shape[-2:] != lightness.shape[-2:]:
+        ab = F.interpolate(ab.float(), size=lightness.shape[-2:], mode="bilinear", align_corners=False)
+    return lab_to_rgb(torch.cat([denormalize_l(lightness.float()), denormalize_ab(ab.float())], dim=1))
+
+
+class RgbReconstruction:
+    """Squared error of the colorized photo in sRGB, the space PSNR is measured in.
+
+    L1 on ab treats a unit of chroma alike everywhere and converges to the median colour; the displayed photo's
+    error depends on lightness (chroma moves dark pixels' RGB less) and on the gamut, and PSNR charges it squared,
+    which rewards hedging between plausible colours rather than committing to the likelier one. Both photos share
+    the input's L, so this is the colour's error alone.
+    """
+
+    def __call__(self, lightness: torch.Tensor, predicted_ab: torch.Tensor, target_ab: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            target = srgb_of(lightness, target_ab)
+        return F.mse_loss(srgb_of(lightness, predicted_ab), target)
+
+
 class ClassifierConsistency:
     """Semantic term: a frozen ImageNet classifier should see the same objects in the colorized photo as in the true one.
 

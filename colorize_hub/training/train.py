@@ -49,6 +49,7 @@ class ModelArguments:
     semantic_image_size: int = field(default=0, metadata={"help": "side the classifier of that term sees both photos at (bilinear resize); 0 = the training crop size"})
     semantic_chroma_gain: float = field(default=1.0, metadata={"help": "that term sees the predicted ab times this gain, clamped as the processor does: set it to the checkpoint's chroma_gain so hues are judged as displayed"})
     semantic_relative_to_gray: bool = field(default=False, metadata={"help": "that term charges a photo only for the divergence beyond the gray photo's: colour no worse for recognition than none costs nothing"})
+    rgb_weight: float = field(default=0.0, metadata={"help": "weight of a squared-error term on the colorized photo in sRGB (where PSNR is measured), added to the model's own loss against the same target; 0 = off"})
     teacher: str | None = field(default=None, metadata={"help": "a colorizer (name or folder) whose ab at gain 1 joins the truth as the reconstruction target (distillation); see --teacher_share"})
     teacher_share: float = field(default=0.5, metadata={"help": "with --teacher: the target is (1 - share) x truth + share x the teacher's ab"})
     ema_decay: float = field(default=0.0, metadata={"help": "average the weights with this decay (e.g. 0.999); 0 = off"})
@@ -162,12 +163,14 @@ def make_trainer(model, model_args, training_args, train_dataset, eval_dataset) 
         if classifies_colours(model):
             raise SystemExit("--undersaturation_weight is for the regression models; this one classifies colours")
         loss = RegressionLoss(model_args.undersaturation_weight)
+    record = MODEL_REGISTRY[model_args.model]
+    if model_args.rgb_weight and record.trainer_class:
+        raise SystemExit(f"--rgb_weight is not implemented for {model_args.model}, which has its own trainer")
     kwargs = dict(compute_loss_func=loss,
         model=model, args=training_args, train_dataset=train_dataset, eval_dataset=eval_dataset,
         compute_metrics=ColorizationMetrics(model.config.palette if classifies_colours(model) else None),
         preprocess_logits_for_metrics=KeepForMetrics(classifies_colours(model)), callbacks=callbacks,
     )
-    record = MODEL_REGISTRY[model_args.model]
     trainer_class = record.trainer_class() if record.trainer_class else ColorizationTrainer
     return trainer_class.from_model_arguments(model_args, **kwargs)
 
