@@ -209,7 +209,10 @@ def test_the_srgb_term_trains_regression_and_palette_models_and_the_gan_refuses_
     assert run("colorizer-baseline", photo_folder, tmp_path / "baseline", *flags)["steps"] == 2
     run("colorizer-baseline", photo_folder, tmp_path / "plain", *flags[2:])  # the same step without the term
     assert first_loss(tmp_path / "baseline") > first_loss(tmp_path / "plain") > 0
-    assert run("colorizer-unet24", photo_folder, tmp_path / "unet24", *flags, "--undersaturation_weight", "0")["steps"] == 2
+    # beside a compute_loss_func (the under-saturation term), which takes the labels out of the inputs
+    both = run("colorizer-baseline", photo_folder, tmp_path / "both", *flags, "--undersaturation_weight", "0.3")
+    assert both["steps"] == 2
+    assert run("colorizer-unet24", photo_folder, tmp_path / "unet24", *flags)["steps"] == 2
     with pytest.raises(SystemExit, match="rgb_weight"):
         run("colorizer-gan", photo_folder, tmp_path / "gan", *flags)
 

@@ -266,15 +266,15 @@ class ColorizationTrainer(AtomicCheckpointMixin, Trainer):
         if not model.training:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         labels = inputs["labels"]  # Trainer pops it from `inputs` when a compute_loss_func is set
-        inputs = {**inputs, "labels": self.reconstruction_target(inputs["pixel_values"], labels)}
+        target = self.reconstruction_target(inputs["pixel_values"], labels)
+        inputs = {**inputs, "labels": target}  # popped again by Trainer where a compute_loss_func is set
         if self.semantic_loss is None and not self.rgb_weight:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         loss, outputs = super().compute_loss(model, inputs, True, num_items_in_batch)
         if self.rgb_weight:
             from .losses import RgbReconstruction
 
-            loss = loss + self.rgb_weight * RgbReconstruction()(inputs["pixel_values"], outputs["predicted_ab"],
-                                                                inputs["labels"])
+            loss = loss + self.rgb_weight * RgbReconstruction()(inputs["pixel_values"], outputs["predicted_ab"], target)
         if self.semantic_loss is not None:
             loss = loss + self.semantic_weight * self.semantic_loss(inputs["pixel_values"], outputs["predicted_ab"],
                                                                     labels)
