@@ -226,7 +226,8 @@ class ColorizationTrainer(AtomicCheckpointMixin, Trainer):
     semantic_loss = None  # a ClassifierConsistency, added to the training loss x semantic_weight
     semantic_weight = 0.0
     teacher = None  # a TeacherTargets: blends a stronger colorizer's ab into the reconstruction target
-    rgb_weight = 0.0  # weight of the RgbReconstruction term added to the training loss
+    rgb_loss = None  # an RgbReconstruction, added to the training loss x rgb_weight
+    rgb_weight = 0.0
 
     @classmethod
     def from_model_arguments(cls, model_args, **trainer_kwargs) -> "ColorizationTrainer":
@@ -234,7 +235,11 @@ class ColorizationTrainer(AtomicCheckpointMixin, Trainer):
 
     def with_rgb_term(self, model_args) -> "ColorizationTrainer":
         """Adds `--rgb_weight` x the squared error in sRGB to the training loss, when it is set."""
-        self.rgb_weight = model_args.rgb_weight
+        if model_args.rgb_weight:
+            from .losses import RgbReconstruction
+
+            self.rgb_loss = RgbReconstruction()
+            self.rgb_weight = model_args.rgb_weight
         return self
 
     def with_teacher(self, model_args) -> "ColorizationTrainer":
@@ -268,13 +273,11 @@ class ColorizationTrainer(AtomicCheckpointMixin, Trainer):
         labels = inputs["labels"]  # Trainer pops it from `inputs` when a compute_loss_func is set
         target = self.reconstruction_target(inputs["pixel_values"], labels)
         inputs = {**inputs, "labels": target}  # popped again by Trainer where a compute_loss_func is set
-        if self.semantic_loss is None and not self.rgb_weight:
+        if self.semantic_loss is None and self.rgb_loss is None:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         loss, outputs = super().compute_loss(model, inputs, True, num_items_in_batch)
-        if self.rgb_weight:
-            from .losses import RgbReconstruction
-
-            loss = loss + self.rgb_weight * RgbReconstruction()(inputs["pixel_values"], outputs["predicted_ab"], target)
+        if self.rgb_loss is not None:
+            loss = loss + self.rgb_weight * self.rgb_loss(inputs["pixel_values"], outputs["predicted_ab"], target)
         if self.semantic_loss is not None:
             loss = loss + self.semantic_weight * self.semantic_loss(inputs["pixel_values"], outputs["predicted_ab"],
                                                                     labels)

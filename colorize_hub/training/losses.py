@@ -87,8 +87,7 @@ class ClassifierConsistency:
 
     def _log_probabilities(self, lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
         # (B, 1, S, S) normalised L + (B, 2, S, S) normalised ab -> (B, 3, S, S) sRGB -> (B, 1000) log p
-        lab = torch.cat([denormalize_l(lightness.float()), denormalize_ab(ab.float())], dim=1)
-        rgb = lab_to_rgb(lab)
+        rgb = srgb_of(lightness, ab)
         if self.image_size and rgb.shape[-2:] != (self.image_size, self.image_size):
             rgb = F.interpolate(rgb, size=(self.image_size, self.image_size), mode="bilinear", align_corners=False)
         normalised = normalise_for(self.classifier, rgb).contiguous(memory_format=torch.channels_last)
